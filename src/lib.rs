@@ -85,6 +85,8 @@
 //! # Features
 //!
 //! - `axum`: [`Event`] as an axum extractor.
+//! - `dedup`: [`dedup::DedupLayer`], letting each delivery through once,
+//!   with an in-memory store; `redis`: its Redis store, for several replicas.
 //! - `test-util`: builders for correctly signed requests
 //!   ([`test_util`]), for your tests and fuzz harnesses.
 #![forbid(unsafe_code)]
@@ -92,6 +94,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
+#[cfg(feature = "dedup")]
+pub mod dedup;
 mod event;
 #[cfg(feature = "axum")]
 mod extract;
