@@ -118,8 +118,11 @@ fn rebody<B>(request: Request<Full<Bytes>>, body: B) -> Request<B> {
 
 #[tokio::test]
 async fn every_reason_code_is_produced_and_the_inner_service_never_runs() {
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let layer = both();
     let mut seen = BTreeSet::new();
+    let mut warnings_before = 0;
     let mut check = |code: &'static str, status: u16, got: (StatusCode, String, usize)| {
         assert_eq!(got.0.as_u16(), status, "{code}: status, body {:?}", got.1);
         assert!(
@@ -128,6 +131,20 @@ async fn every_reason_code_is_produced_and_the_inner_service_never_runs() {
             got.1
         );
         assert_eq!(got.2, 0, "{code}: the inner service ran");
+        // Exactly one WARN event per rejection, naming the reason.
+        let text = logs.text();
+        let warnings: Vec<&str> = text.lines().filter(|l| l.contains(" WARN ")).collect();
+        assert_eq!(
+            warnings.len(),
+            warnings_before + 1,
+            "{code}: one WARN event\n{text}"
+        );
+        let last = warnings.last().unwrap();
+        assert!(
+            last.contains(&format!("reason=\"{code}\"")),
+            "{code}: {last}"
+        );
+        warnings_before = warnings.len();
         seen.insert(code);
     };
 
@@ -368,6 +385,34 @@ async fn every_reason_code_is_produced_and_the_inner_service_never_runs() {
     ]
     .into();
     assert_eq!(seen, all);
+
+    // No secret, token, signing key or signature in any log line, at TRACE.
+    let text = logs.text();
+    assert!(text.contains("webhook delivery rejected"));
+    let signing = signing_key(SIGNING).unwrap();
+    let mut forbidden = vec![
+        GH_SECRET.to_owned(),
+        GL_TOKEN.to_owned(),
+        "gl-token-Zp8".to_owned(),
+        SIGNING.to_owned(),
+        SIGNING.trim_start_matches("whsec_").to_owned(),
+        String::from_utf8_lossy(signing.expose()).into_owned(),
+    ];
+    for request in [github().into_request(), signed(&NOW.to_string())] {
+        for name in ["x-hub-signature-256", "webhook-signature"] {
+            if let Some(v) = request.headers().get(name) {
+                let v = v.to_str().unwrap();
+                forbidden.push(v.to_owned());
+                forbidden.push(v.trim_start_matches("sha256=").to_owned());
+            }
+        }
+    }
+    for secret in forbidden {
+        assert!(
+            !text.contains(&secret),
+            "a secret-bearing value appears in the logs: {secret:?}"
+        );
+    }
 }
 
 #[tokio::test]
