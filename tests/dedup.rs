@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "../examples/server/dedup.rs"]
+mod server_dedup;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -700,4 +703,65 @@ async fn axum_over_tcp_answers_duplicates_and_hands_on_verified_bytes() {
         *handled_bodies.lock().unwrap(),
         [Bytes::from_static(br#"{"action":"opened"}"#)]
     );
+}
+
+/// The example server's dedup module, configured by its variables, on a
+/// route shaped like the example's (`apply` inside `route_layer`).
+async fn example_server(
+    vars: &[(&str, &str)],
+) -> Result<(std::net::SocketAddr, &'static str), String> {
+    let vars: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let dedup = server_dedup::Dedup::from_lookup(|name| vars.get(name).cloned()).await?;
+    let app = Router::new().route(
+        "/webhook",
+        dedup
+            .apply(post(|| async { "handled" }))
+            .route_layer(WebhookLayer::github(keys())),
+    );
+    Ok((common::serve_axum(app).await, dedup.store()))
+}
+
+#[tokio::test]
+async fn the_example_server_module_turns_on_the_memory_store_with_dedup_memory() {
+    let (addr, store) = example_server(&[("DEDUP", "memory"), ("DEDUP_POLICY", "fail-closed")])
+        .await
+        .unwrap();
+    assert_eq!(store, "memory");
+    let (status, body) = common::send(addr, "/webhook", github("d-1", "7")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "handled"));
+    let (status, body) = common::send(addr, "/webhook", github("d-1", "7")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "duplicate delivery")
+    );
+
+    // Nothing set: no deduplication.
+    let (addr, store) = example_server(&[]).await.unwrap();
+    assert_eq!(store, "off");
+    for _ in 0..2 {
+        let (status, body) = common::send(addr, "/webhook", github("d-1", "7")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "handled"));
+    }
+
+    for (vars, message) in [
+        (&[("DEDUP", "disk")][..], "DEDUP: expected memory"),
+        (
+            &[("DEDUP", "memory"), ("DEDUP_POLICY", "maybe")][..],
+            "DEDUP_POLICY: expected",
+        ),
+        (
+            &[("DEDUP", "memory"), ("DEDUP_TTL_SECS", "0")][..],
+            "DEDUP_TTL_SECS: expected a positive",
+        ),
+        (
+            &[("DEDUP", "memory"), ("DEDUP_MAX_ENTRIES", "lots")][..],
+            "DEDUP_MAX_ENTRIES: expected a positive",
+        ),
+    ] {
+        let error = example_server(vars).await.unwrap_err();
+        assert!(error.starts_with(message), "{error}");
+    }
 }

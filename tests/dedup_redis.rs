@@ -7,6 +7,9 @@
 
 mod common;
 
+#[path = "../examples/server/dedup.rs"]
+mod server_dedup;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
@@ -368,16 +371,14 @@ impl Logs {
 }
 
 type Answer = (StatusCode, String);
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Answer>>>;
 
 /// An in-process replica over `store` with `policy`; returns the sender and
 /// the inner service's call count.
 fn in_process(
     store: RedisStore,
     policy: FailurePolicy,
-) -> (
-    impl Fn(&str) -> std::pin::Pin<Box<dyn std::future::Future<Output = Answer>>>,
-    Arc<AtomicUsize>,
-) {
+) -> (impl Fn(&str) -> Pending, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let service = ServiceBuilder::new()
         .layer(WebhookLayer::github(keys()))
@@ -396,7 +397,7 @@ fn in_process(
             let status = response.status();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             (status, String::from_utf8(body.to_vec()).unwrap())
-        }) as std::pin::Pin<Box<dyn std::future::Future<Output = Answer>>>
+        }) as Pending
     };
     (send, calls)
 }
@@ -578,4 +579,57 @@ async fn a_hung_redis_is_cut_off_by_the_timeout() {
         warnings[0]
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: run by .ci/steps/10-redis.sh"]
+async fn the_example_server_module_uses_redis_when_redis_url_is_set() {
+    let url = redis_url();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let vars = [("REDIS_URL", url.clone()), ("DEDUP", "memory".to_owned())];
+        let dedup = server_dedup::Dedup::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .await
+        .unwrap();
+        assert_eq!(dedup.store(), "redis", "REDIS_URL wins over DEDUP=memory");
+        let app = Router::new().route(
+            "/webhook",
+            dedup
+                .apply(post(|| async { "handled" }))
+                .route_layer(WebhookLayer::github(keys())),
+        );
+        replicas.push(common::serve_axum(app).await);
+    }
+    // The example uses the default key prefix: a fresh delivery id per run.
+    let id = format!("example-{}", ClaimToken::new());
+    let (status, body) = common::send(replicas[0], "/webhook", github(&id)).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "handled"));
+    let (status, body) = common::send(replicas[1], "/webhook", github(&id)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "duplicate delivery")
+    );
+
+    // An unreachable Redis stops the start-up with a message that does not
+    // repeat the URL (it may hold a password).
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret_url = format!("redis://:hunter2@127.0.0.1:{closed}");
+    let error =
+        server_dedup::Dedup::from_lookup(|name| (name == "REDIS_URL").then(|| secret_url.clone()))
+            .await
+            .err()
+            .expect("Redis is not there");
+    assert!(
+        error.starts_with("REDIS_URL: cannot reach Redis"),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
 }

@@ -97,6 +97,9 @@ where
     }
 }
 
+// A short-lived value on the stack, moved straight into the pinned state:
+// boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Step<S, B, F, R, E, O> {
     Next(State<S, B, F, R, E>),
     Ready(O),
