@@ -192,20 +192,24 @@ async fn a_duplicate_is_answered_200_and_never_reaches_the_inner_service() {
 
 #[tokio::test]
 async fn a_duplicate_while_the_first_is_in_flight_is_answered_without_waiting() {
-    let inner = Handler::new(Plan::Ok).delay(Duration::from_millis(300));
+    let inner = Handler::new(Plan::Ok).delay(Duration::from_secs(1));
     let app = github_stack(DedupLayer::new(MemoryStore::new(100)), inner.clone());
 
     let first = tokio::spawn({
         let app = app.clone();
         async move { send_ok(&app, github("d-1", "7")).await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Wait until the first copy is inside the inner service.
+    while inner.calls.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     let started = Instant::now();
     assert_eq!(send_ok(&app, github("d-1", "7")).await, duplicate());
     assert!(
-        started.elapsed() < Duration::from_millis(200),
+        started.elapsed() < Duration::from_millis(500),
         "the duplicate waited for the first"
     );
+    assert!(!first.is_finished());
     assert_eq!(first.await.unwrap(), handled());
     assert_eq!(inner.handled(), ["d-1"]);
 }

@@ -141,7 +141,9 @@ impl Error for StoreError {
 /// A record is either a claim (held by one [`ClaimToken`], in flight) or
 /// done. Implementations must make [`claim`](Self::claim) atomic: of any
 /// number of concurrent claims of one free key, across every process sharing
-/// the store, exactly one gets [`Claim::Claimed`].
+/// the store, exactly one gets [`Claim::Claimed`]. The layer waits for every
+/// call, so a store that talks to a server must bound each call in time and
+/// answer [`StoreError::timeout`] past it, as `RedisStore` does.
 ///
 /// ```
 /// use std::time::Duration;
