@@ -85,8 +85,8 @@
 //! # Features
 //!
 //! - `axum`: [`Event`] as an axum extractor.
-//! - `dedup`: the `dedup` module's `DedupLayer`, letting each delivery through once,
-//!   with an in-memory store; `redis`: its Redis store, for several replicas.
+//! - `dedup`: `dedup::DedupLayer`, letting each delivery through once, with
+//!   an in-memory store; `redis`: its Redis store, for several replicas.
 //! - `test-util`: builders for correctly signed requests
 //!   ([`test_util`]), for your tests and fuzz harnesses.
 #![forbid(unsafe_code)]
