@@ -508,6 +508,11 @@ impl DeliveryStore for DownStore {
 }
 
 /// Captures the log output of the current thread.
+///
+/// Every test that reaches the layer's WARN events must capture: tracing
+/// caches a callsite's interest globally, and while only one scoped
+/// subscriber exists it computes it from the *current thread's* subscriber,
+/// so a first hit on a thread without one would mute it for all tests.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 

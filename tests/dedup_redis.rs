@@ -335,6 +335,11 @@ impl Drop for OwnRedis {
 }
 
 /// Captures the log output of the current thread.
+///
+/// Every test that reaches the layer's WARN events must capture: tracing
+/// caches a callsite's interest globally, and while only one scoped
+/// subscriber exists it computes it from the *current thread's* subscriber,
+/// so a first hit on a thread without one would mute it for all tests.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 
@@ -632,4 +637,34 @@ async fn the_example_server_module_uses_redis_when_redis_url_is_set() {
         "{error}"
     );
     assert!(!error.contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+#[ignore = "needs redis-server on PATH: run by .ci/steps/10-redis.sh"]
+async fn a_lazy_store_starts_while_redis_is_down_and_connects_when_it_is_up() {
+    let mut redis = OwnRedis::start();
+    redis.stop();
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let store = RedisStore::lazy(&redis.url()).unwrap().timeout(TIMEOUT);
+    let (send, calls) = in_process(store.clone(), FailurePolicy::FailClosed);
+    assert_eq!(
+        send("d-1").await,
+        answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "deduplication store unavailable"
+        )
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(logs.take_warnings().len(), 1);
+
+    redis.restart();
+    wait_until_reachable(&store).await;
+    assert_eq!(send("d-1").await, answer(StatusCode::OK, "handled"));
+    assert_eq!(
+        send("d-1").await,
+        answer(StatusCode::OK, "duplicate delivery")
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(RedisStore::lazy("not a url").is_err());
 }
