@@ -85,6 +85,9 @@
 //! # Features
 //!
 //! - `axum`: [`Event`] as an axum extractor.
+//! - `payload`: the delivery's [`action`](payload::Payload::action), typed
+//!   payload structs ([`payload::github`], [`payload::gitlab`]), the
+//!   [`EventRouter`], and with `axum` the [`Webhook`] extractor.
 //! - `test-util`: builders for correctly signed requests
 //!   ([`test_util`]), for your tests and fuzz harnesses.
 #![forbid(unsafe_code)]
@@ -98,6 +101,13 @@ mod extract;
 mod future;
 mod keys;
 mod layer;
+#[cfg(feature = "payload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload")))]
+pub mod payload;
+#[cfg(feature = "payload")]
+mod router;
+#[cfg(all(feature = "payload", feature = "axum"))]
+mod extract_payload;
 mod proof;
 pub mod provider;
 mod rejection;
@@ -114,6 +124,10 @@ pub use event::{
 #[cfg(feature = "axum")]
 pub use extract::MissingWebhookLayer;
 pub use future::ResponseFuture;
+#[cfg(all(feature = "payload", feature = "axum"))]
+pub use extract_payload::{Webhook, WebhookPayloadRejection};
+#[cfg(feature = "payload")]
+pub use router::{EventRouter, Route, RouteBody, RouteFuture};
 pub use keys::{KeyError, KeyRing};
 pub use layer::{DEFAULT_BODY_TIMEOUT, WebhookLayer};
 pub use provider::github::GitHub;
