@@ -335,7 +335,7 @@ pub(crate) fn check_headers(
     let r = |reason| reject.with(reason);
 
     let signature = single(headers, &SIGNATURE)
-        .map_err(r)?
+        .map_err(|_| r(Reason::SignatureMalformed))?
         .ok_or_else(|| r(Reason::SignatureMissing))?;
     let id = single_text(headers, &ID)
         .map_err(r)?
