@@ -211,6 +211,8 @@ pub struct PullRequest {
     pub diff_url: Option<String>,
     /// The labels.
     pub labels: Option<Vec<Label>>,
+    /// The first assignee.
+    pub assignee: Option<User>,
     /// The assignees.
     pub assignees: Option<Vec<User>>,
     /// The users asked for a review.
@@ -378,6 +380,8 @@ pub struct Issue {
     pub locked: Option<bool>,
     /// The labels.
     pub labels: Option<Vec<Label>>,
+    /// The first assignee.
+    pub assignee: Option<User>,
     /// The assignees.
     pub assignees: Option<Vec<User>>,
     /// The web page.
