@@ -91,9 +91,7 @@ impl std::fmt::Display for WebhookPayloadRejection {
             Self::MissingWebhookLayer => f.write_str(
                 "missing verified webhook payload: is WebhookLayer in front of this route?",
             ),
-            Self::WrongEvent(error) | Self::NotJson(error) | Self::Invalid(error) => {
-                error.fmt(f)
-            }
+            Self::WrongEvent(error) | Self::NotJson(error) | Self::Invalid(error) => error.fmt(f),
         }
     }
 }

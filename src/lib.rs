@@ -98,19 +98,19 @@ mod body;
 mod event;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(all(feature = "payload", feature = "axum"))]
+mod extract_payload;
 mod future;
 mod keys;
 mod layer;
 #[cfg(feature = "payload")]
 #[cfg_attr(docsrs, doc(cfg(feature = "payload")))]
 pub mod payload;
-#[cfg(feature = "payload")]
-mod router;
-#[cfg(all(feature = "payload", feature = "axum"))]
-mod extract_payload;
 mod proof;
 pub mod provider;
 mod rejection;
+#[cfg(feature = "payload")]
+mod router;
 mod secret;
 mod service;
 #[cfg(feature = "test-util")]
@@ -123,16 +123,16 @@ pub use event::{
 };
 #[cfg(feature = "axum")]
 pub use extract::MissingWebhookLayer;
-pub use future::ResponseFuture;
 #[cfg(all(feature = "payload", feature = "axum"))]
 pub use extract_payload::{Webhook, WebhookPayloadRejection};
-#[cfg(feature = "payload")]
-pub use router::{EventRouter, Route, RouteBody, RouteFuture};
+pub use future::ResponseFuture;
 pub use keys::{KeyError, KeyRing};
 pub use layer::{DEFAULT_BODY_TIMEOUT, WebhookLayer};
 pub use provider::github::GitHub;
 pub use provider::gitlab::{GitLab, GitLabKeys, InstanceOrigin, OriginError};
 pub use rejection::{Reason, Rejection, RejectionContext};
+#[cfg(feature = "payload")]
+pub use router::{EventRouter, Route, RouteBody, RouteFuture};
 pub use secret::{Secret, SecretError};
 pub use service::WebhookService;
 pub use verify::{ConfigError, DEFAULT_BODY_LIMIT, Verification, Verifier, VerifierBuilder};

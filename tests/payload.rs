@@ -147,13 +147,21 @@ async fn every_fixture_is_handed_on_with_a_payload_that_parses_to_its_typed_stru
                 _ => gitlab_request(common::gitlab_event_of(&stem), bytes.clone()),
             };
             let (status, body) = common::send(addr, "/", request).await;
-            assert_eq!((status, body.as_str()), (StatusCode::OK, "handled"), "{stem}");
+            assert_eq!(
+                (status, body.as_str()),
+                (StatusCode::OK, "handled"),
+                "{stem}"
+            );
             sent.push((provider, stem, bytes));
         }
     }
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), sent.len());
-    assert_eq!(sent.len(), 9, "the shared fixtures changed: update this test");
+    assert_eq!(
+        sent.len(),
+        9,
+        "the shared fixtures changed: update this test"
+    );
     for ((provider, stem, bytes), (event, payload, body)) in sent.iter().zip(&seen) {
         assert_eq!(event.kind(), &kind_of(provider, stem), "{stem}");
         assert_eq!(payload.kind(), event.kind(), "{stem}");
@@ -162,8 +170,7 @@ async fn every_fixture_is_handed_on_with_a_payload_that_parses_to_its_typed_stru
         assert_eq!(body, bytes, "{stem}");
         assert_eq!(payload.bytes().as_ptr(), body.as_ptr(), "{stem}: copied");
         assert!(!payload.is_parsed(), "{stem}: the layer parsed eagerly");
-        parse_fixture(provider, stem, payload)
-            .unwrap_or_else(|e| panic!("{provider}/{stem}: {e}"));
+        parse_fixture(provider, stem, payload).unwrap_or_else(|e| panic!("{provider}/{stem}: {e}"));
         assert_eq!(payload.action(), expected_action(provider, stem), "{stem}");
     }
 }
@@ -180,7 +187,10 @@ fn typed_fields_of_the_fixtures_are_read_right() {
     let pr: github::PullRequestEvent = load("github", "pull_request.opened").parse_typed().unwrap();
     assert_eq!(pr.number, 2);
     assert_eq!(pr.pull_request.head.branch, "changes");
-    assert_eq!(pr.pull_request.head.sha, "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+    assert_eq!(
+        pr.pull_request.head.sha,
+        "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+    );
     assert_eq!(pr.pull_request.base.branch, "master");
     assert_eq!(pr.repository.full_name, "Codertocat/Hello-World");
     assert_eq!(pr.installation.map(|i| i.id), Some(1));
@@ -192,14 +202,20 @@ fn typed_fields_of_the_fixtures_are_read_right() {
 
     let mr: gitlab::MergeRequestEvent = load("gitlab", "merge_request").parse_typed().unwrap();
     assert_eq!(mr.object_attributes.iid, 16);
-    assert_eq!(mr.object_attributes.source_branch, "feature/booking-validation");
+    assert_eq!(
+        mr.object_attributes.source_branch,
+        "feature/booking-validation"
+    );
     assert_eq!(mr.project.path_with_namespace, "flightjs/flight-management");
     assert_eq!(mr.reviewers.unwrap()[0].username, "sjones");
 
     // The documentation's malformed timestamp is kept as sent.
     let note: gitlab::NoteEvent = load("gitlab", "note_merge_request").parse_typed().unwrap();
     let last = note.merge_request.unwrap().last_commit.unwrap();
-    assert_eq!(last.timestamp.as_deref(), Some("2015-04-08T21: 00:25-07:00"));
+    assert_eq!(
+        last.timestamp.as_deref(),
+        Some("2015-04-08T21: 00:25-07:00")
+    );
     assert_eq!(note.object_attributes.noteable_type, "MergeRequest");
 
     let tag: gitlab::TagPushEvent = load("gitlab", "tag_push").parse_typed().unwrap();
@@ -354,7 +370,12 @@ fn is_required(rules: &[&str], path: &[String]) -> bool {
 
 /// Every object key's path (array elements as their index), and every
 /// object's path (where unknown fields may go).
-fn walk(value: &Value, path: &mut Vec<String>, keys: &mut Vec<Vec<String>>, objects: &mut Vec<Vec<String>>) {
+fn walk(
+    value: &Value,
+    path: &mut Vec<String>,
+    keys: &mut Vec<Vec<String>>,
+    objects: &mut Vec<Vec<String>>,
+) {
     match value {
         Value::Object(map) => {
             objects.push(path.clone());
@@ -385,7 +406,9 @@ fn get_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
 }
 
 fn remove(value: &mut Value, path: &[String]) {
-    let Some((last, parent)) = path.split_last() else { return };
+    let Some((last, parent)) = path.split_last() else {
+        return;
+    };
     if let Some(Value::Object(map)) = get_mut(value, parent) {
         map.remove(last);
     }
@@ -426,8 +449,14 @@ fn all_fixtures() -> Vec<Fixture> {
             let rules = required(provider, &stem);
             let (mut keys, mut objects) = (Vec::new(), Vec::new());
             walk(&json, &mut Vec::new(), &mut keys, &mut objects);
-            let removable: Vec<_> = keys.into_iter().filter(|p| !is_required(&rules, p)).collect();
-            assert!(removable.len() > 10, "{provider}/{stem}: almost nothing is optional");
+            let removable: Vec<_> = keys
+                .into_iter()
+                .filter(|p| !is_required(&rules, p))
+                .collect();
+            assert!(
+                removable.len() > 10,
+                "{provider}/{stem}: almost nothing is optional"
+            );
             out.push(Fixture {
                 provider,
                 stem,
@@ -504,9 +533,18 @@ fn the_property_test_rules_are_not_vacuous() {
         for path in required_here {
             let mut json = fixture.json.clone();
             remove(&mut json, path);
-            let payload = Payload::new(kind.clone(), None, serde_json::to_vec(&json).unwrap().into());
+            let payload = Payload::new(
+                kind.clone(),
+                None,
+                serde_json::to_vec(&json).unwrap().into(),
+            );
             if parse_fixture(fixture.provider, &fixture.stem, &payload).is_ok() {
-                listed_but_optional.push(format!("{}/{}: {}", fixture.provider, fixture.stem, path.join(".")));
+                listed_but_optional.push(format!(
+                    "{}/{}: {}",
+                    fixture.provider,
+                    fixture.stem,
+                    path.join(".")
+                ));
             }
         }
     }
@@ -573,7 +611,12 @@ async fn a_body_that_is_not_json_is_verified_and_handed_on() {
     assert_eq!(body, &odd);
     assert_eq!(payload.action(), None);
     assert!(payload.json().unwrap_err().is_syntax());
-    assert!(payload.parse_typed::<github::PushEvent>().unwrap_err().is_syntax());
+    assert!(
+        payload
+            .parse_typed::<github::PushEvent>()
+            .unwrap_err()
+            .is_syntax()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -623,7 +666,12 @@ fn fixture(provider: &str, stem: &str) -> Bytes {
 async fn the_extractor_takes_its_own_event_kind() {
     let (addr, hits) = extractor_app().await;
     let pr = fixture("github", "pull_request.opened");
-    let (status, body) = common::send(addr, "/pull_request", github_request("pull_request", pr.clone())).await;
+    let (status, body) = common::send(
+        addr,
+        "/pull_request",
+        github_request("pull_request", pr.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, format!("opened #2 ({} bytes)", pr.len()));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
@@ -635,11 +683,18 @@ async fn a_payload_of_the_wrong_kind_for_the_extractor_gets_400() {
     let push = fixture("github", "push");
     let (status, body) = common::send(addr, "/pull_request", github_request("push", push)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, "unexpected event: expected GitHub pull_request, got GitHub push\n");
+    assert_eq!(
+        body,
+        "unexpected event: expected GitHub pull_request, got GitHub push\n"
+    );
 
     let mr = fixture("gitlab", "merge_request");
-    let (status, body) =
-        common::send(addr, "/pull_request", gitlab_request("Merge Request Hook", mr)).await;
+    let (status, body) = common::send(
+        addr,
+        "/pull_request",
+        gitlab_request("Merge Request Hook", mr),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
@@ -651,22 +706,38 @@ async fn a_payload_of_the_wrong_kind_for_the_extractor_gets_400() {
 #[tokio::test]
 async fn a_payload_that_does_not_fit_gets_422_naming_the_field_and_non_json_gets_400() {
     let (addr, hits) = extractor_app().await;
-    let mut json: Value = serde_json::from_slice(&fixture("github", "pull_request.opened")).unwrap();
+    let mut json: Value =
+        serde_json::from_slice(&fixture("github", "pull_request.opened")).unwrap();
     json["pull_request"]["head"]
         .as_object_mut()
         .unwrap()
         .remove("sha");
     let broken = Bytes::from(serde_json::to_vec(&json).unwrap());
-    let (status, body) = common::send(addr, "/pull_request", github_request("pull_request", broken)).await;
+    let (status, body) = common::send(
+        addr,
+        "/pull_request",
+        github_request("pull_request", broken),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body, "invalid payload at `pull_request.head`: missing field `sha`\n");
+    assert_eq!(
+        body,
+        "invalid payload at `pull_request.head`: missing field `sha`\n"
+    );
 
     json["number"] = Value::from("two");
     let wrong_type = Bytes::from(serde_json::to_vec(&json).unwrap());
-    let (status, body) =
-        common::send(addr, "/pull_request", github_request("pull_request", wrong_type)).await;
+    let (status, body) = common::send(
+        addr,
+        "/pull_request",
+        github_request("pull_request", wrong_type),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.starts_with("invalid payload at `number`: invalid type: string"), "{body}");
+    assert!(
+        body.starts_with("invalid payload at `number`: invalid type: string"),
+        "{body}"
+    );
 
     let (status, body) = common::send(
         addr,
@@ -687,18 +758,25 @@ async fn optional_extractors_let_one_handler_take_several_kinds() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "github #2"));
 
     let mr = fixture("gitlab", "merge_request");
-    let (status, body) = common::send(addr, "/review", gitlab_request("Merge Request Hook", mr)).await;
+    let (status, body) =
+        common::send(addr, "/review", gitlab_request("Merge Request Hook", mr)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "gitlab !16"));
 
     let push = fixture("gitlab", "push");
     let (status, body) = common::send(addr, "/review", gitlab_request("Push Hook", push)).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "neither: Push Hook Some(\"push\")"));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "neither: Push Hook Some(\"push\")")
+    );
 
     // The right kind that does not fit still answers 422.
     let (status, body) = common::send(
         addr,
         "/review",
-        github_request("pull_request", Bytes::from_static(b"{\"action\":\"opened\"}")),
+        github_request(
+            "pull_request",
+            Bytes::from_static(b"{\"action\":\"opened\"}"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -709,9 +787,13 @@ async fn optional_extractors_let_one_handler_take_several_kinds() {
 async fn the_extractor_without_the_layer_answers_500() {
     let (addr, hits) = extractor_app().await;
     let pr = fixture("github", "pull_request.opened");
-    let (status, body) = common::send(addr, "/unverified", github_request("pull_request", pr)).await;
+    let (status, body) =
+        common::send(addr, "/unverified", github_request("pull_request", pr)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body.starts_with("missing verified webhook payload"), "{body}");
+    assert!(
+        body.starts_with("missing verified webhook payload"),
+        "{body}"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 }
 
@@ -740,14 +822,23 @@ async fn the_server_example_reads_the_action_from_the_extensions_or_the_body() {
 
     let mut extensions = http::Extensions::new();
     extensions.insert(seen[0].1.clone());
-    assert_eq!(server_payload::action_of(&extensions).as_deref(), Some("open"));
+    assert_eq!(
+        server_payload::action_of(&extensions).as_deref(),
+        Some("open")
+    );
     assert_eq!(server_payload::action_of(&http::Extensions::new()), None);
 
     let mut headers = http::HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     assert_eq!(
         server_payload::action_from_body(&seen[0].0, &headers, &seen[0].2).as_deref(),
         Some("open")
     );
-    assert_eq!(server_payload::action_from_body(&seen[1].0, &headers, &seen[1].2), None);
+    assert_eq!(
+        server_payload::action_from_body(&seen[1].0, &headers, &seen[1].2),
+        None
+    );
 }

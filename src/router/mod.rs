@@ -13,8 +13,8 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use crate::event::{EventKind, GitHubEvent, GitLabEvent};
 use crate::Provider;
+use crate::event::{EventKind, GitHubEvent, GitLabEvent};
 
 pub use future::RouteFuture;
 use service::{BoxedService, Erased};

@@ -69,7 +69,9 @@ where
 
     fn call(&mut self, request: Request<B>) -> RouteFuture {
         let Some(event) = request.extensions().get::<Event>() else {
-            tracing::error!("EventRouter got a request without a verified event: is WebhookLayer in front of it?");
+            tracing::error!(
+                "EventRouter got a request without a verified event: is WebhookLayer in front of it?"
+            );
             return RouteFuture::ready(plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "missing verified webhook event: is WebhookLayer in front of this route?\n",
