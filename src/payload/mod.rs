@@ -392,6 +392,18 @@ mod tests {
     }
 
     #[test]
+    fn form_deliveries_are_decoded_before_parsing() {
+        let payload = github(
+            GitHubEvent::PullRequest,
+            Some("application/x-www-form-urlencoded"),
+            "payload=%7B%22action%22%3A%22opened%22%2C%22n%22%3A%22a+b%22%7D",
+        );
+        assert!(payload.is_form());
+        assert_eq!(payload.action(), Some("opened"));
+        assert_eq!(payload.json().unwrap()["n"], "a b");
+    }
+
+    #[test]
     fn form_without_payload_field_is_reported() {
         let payload = github(GitHubEvent::Ping, Some(FORM), "other=1");
         let error = payload.json().unwrap_err();
