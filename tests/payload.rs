@@ -842,3 +842,120 @@ async fn the_server_example_reads_the_action_from_the_extensions_or_the_body() {
         None
     );
 }
+
+// ---------------------------------------------------------------------------
+// Events without a shared fixture: small payloads shaped like the
+// providers' documented examples, with an unknown field each.
+
+fn typed<T: tower_webhooks::payload::EventPayload>(kind: EventKind, json: Value) -> T {
+    let payload = Payload::new(kind, None, serde_json::to_vec(&json).unwrap().into());
+    payload.parse_typed().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn sample_repository() -> Value {
+    serde_json::json!({"id": 1296269, "name": "Hello-World", "full_name": "octocat/Hello-World",
+        "owner": {"login": "octocat", "id": 1, "type": "User"}, "private": false, "new_field": 1})
+}
+
+fn sample_pull_request() -> Value {
+    serde_json::json!({"id": 1, "number": 1347, "state": "open", "title": "Amazing new feature",
+        "head": {"ref": "new-topic", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+                 "repo": sample_repository()},
+        "base": {"ref": "master", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5f", "repo": null}})
+}
+
+fn sender() -> Value {
+    serde_json::json!({"login": "octocat", "id": 1, "type": "User", "site_admin": false})
+}
+
+#[test]
+fn events_without_shared_fixtures_parse_from_documented_shapes() {
+    let gh = |event: &str| EventKind::GitHub(GitHubEvent::from_header(event));
+    let gl = |event: &str| EventKind::GitLab(GitLabEvent::from_header(event));
+
+    let review: github::PullRequestReviewEvent = typed(
+        gh("pull_request_review"),
+        serde_json::json!({"action": "submitted",
+            "review": {"id": 80, "state": "approved", "body": null, "commit_id": "ecdd80bb",
+                       "user": sender(), "submitted_at": "2019-11-17T17:43:43Z"},
+            "pull_request": sample_pull_request(), "repository": sample_repository(),
+            "sender": sender(), "installation": {"id": 7, "node_id": "x"}}),
+    );
+    assert_eq!(review.review.state.as_deref(), Some("approved"));
+    assert_eq!(review.installation.map(|i| i.id), Some(7));
+
+    let comment: github::PullRequestReviewCommentEvent = typed(
+        gh("pull_request_review_comment"),
+        serde_json::json!({"action": "created",
+            "comment": {"id": 10, "body": "nit", "path": "src/lib.rs", "line": 12, "side": "RIGHT",
+                        "commit_id": "ecdd80bb", "in_reply_to_id": null, "user": sender()},
+            "pull_request": sample_pull_request(), "repository": sample_repository(),
+            "sender": sender()}),
+    );
+    assert_eq!(
+        (comment.comment.path.as_deref(), comment.comment.line),
+        (Some("src/lib.rs"), Some(12))
+    );
+
+    let repos: github::InstallationRepositoriesEvent = typed(
+        gh("installation_repositories"),
+        serde_json::json!({"action": "added", "installation": {"id": 2, "account": sender(), "app_id": 5},
+            "repository_selection": "selected",
+            "repositories_added": [{"id": 3, "name": "r", "full_name": "octocat/r", "private": true}],
+            "repositories_removed": [], "requester": null, "sender": sender()}),
+    );
+    assert_eq!(repos.repositories_added[0].full_name, "octocat/r");
+    assert!(repos.repositories_removed.is_empty());
+
+    let suite = serde_json::json!({"id": 5, "head_branch": "main", "head_sha": "d6fde92930d4715a2b49857d24b940956b26d2d3",
+        "status": "completed", "conclusion": "success", "app": {"id": 9, "slug": "ci", "owner": {}},
+        "pull_requests": [{"id": 1, "number": 2, "url": "u",
+            "head": {"ref": "f", "sha": "a", "repo": {"id": 1, "url": "u", "name": "n"}},
+            "base": {"ref": "main", "sha": "b", "repo": {"id": 1, "url": "u", "name": "n"}}}]});
+    let run: github::CheckRunEvent = typed(
+        gh("check_run"),
+        serde_json::json!({"action": "requested_action",
+            "check_run": {"id": 4, "head_sha": "d6fde92930d4715a2b49857d24b940956b26d2d3", "name": "lint",
+                          "status": "completed", "conclusion": "neutral", "check_suite": suite.clone(),
+                          "output": {"title": null}},
+            "requested_action": {"identifier": "fix"},
+            "repository": sample_repository(), "sender": sender()}),
+    );
+    assert_eq!(
+        run.requested_action.map(|a| a.identifier).as_deref(),
+        Some("fix")
+    );
+    assert_eq!(
+        run.check_run.check_suite.unwrap().pull_requests.unwrap()[0].number,
+        2
+    );
+
+    let suite: github::CheckSuiteEvent = typed(
+        gh("check_suite"),
+        serde_json::json!({"action": "completed", "check_suite": suite,
+            "repository": sample_repository(), "sender": sender()}),
+    );
+    assert_eq!(suite.check_suite.conclusion.as_deref(), Some("success"));
+
+    let project = serde_json::json!({"id": 1, "name": "Gitlab Test", "web_url": "http://example.com/gitlab-org/gitlab-test",
+        "path_with_namespace": "gitlab-org/gitlab-test", "visibility_level": 20});
+    let pipeline: gitlab::PipelineEvent = typed(
+        gl("Pipeline Hook"),
+        serde_json::json!({"object_kind": "pipeline",
+            "object_attributes": {"id": 31, "iid": 3, "ref": "master", "tag": false,
+                "sha": "bcbb5ec396a2c0f828686f14fac9b80b780504f2", "source": "merge_request_event",
+                "status": "success", "stages": ["build", "test"], "duration": 63, "queued_duration": 0.5,
+                "created_at": "2016-08-12 15:23:28 UTC", "variables": []},
+            "merge_request": {"id": 1, "iid": 1, "title": "Test", "state": "opened"},
+            "user": {"id": 1, "name": "Administrator", "username": "root"},
+            "project": project,
+            "builds": [{"id": 380, "stage": "deploy", "name": "production", "status": "skipped",
+                        "duration": null, "runner": null, "user": {"name": "Administrator", "username": "root"}}]}),
+    );
+    assert_eq!(pipeline.object_attributes.status, "success");
+    assert_eq!(pipeline.object_attributes.duration, Some(63.0));
+    assert_eq!(
+        pipeline.builds.unwrap()[0].status.as_deref(),
+        Some("skipped")
+    );
+}
