@@ -813,10 +813,10 @@ async fn a_bad_signature_is_rejected_before_any_extractor() {
 // The example server's `action` (examples/server/payload.rs).
 
 #[tokio::test]
-async fn the_server_example_reads_the_action_from_the_extensions_or_the_body() {
+async fn the_server_example_adds_the_action_to_its_answer() {
     let (addr, seen) = recording_server().await;
     let mr = fixture("gitlab", "merge_request");
-    common::send(addr, "/", gitlab_request("Merge Request Hook", mr.clone())).await;
+    common::send(addr, "/", gitlab_request("Merge Request Hook", mr)).await;
     common::send(addr, "/", github_request("push", fixture("github", "push"))).await;
     let seen = seen.lock().unwrap().clone();
 
@@ -826,21 +826,18 @@ async fn the_server_example_reads_the_action_from_the_extensions_or_the_body() {
         server_payload::action_of(&extensions).as_deref(),
         Some("open")
     );
-    assert_eq!(server_payload::action_of(&http::Extensions::new()), None);
+    let mut answer = serde_json::json!({"event": "Merge Request Hook"});
+    server_payload::add_action(&mut answer, &extensions);
+    assert_eq!(
+        answer,
+        serde_json::json!({"event": "Merge Request Hook", "action": "open"})
+    );
 
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    assert_eq!(
-        server_payload::action_from_body(&seen[0].0, &headers, &seen[0].2).as_deref(),
-        Some("open")
-    );
-    assert_eq!(
-        server_payload::action_from_body(&seen[1].0, &headers, &seen[1].2),
-        None
-    );
+    let mut extensions = http::Extensions::new();
+    extensions.insert(seen[1].1.clone());
+    let mut answer = serde_json::json!({"event": "push"});
+    server_payload::add_action(&mut answer, &extensions);
+    assert_eq!(answer, serde_json::json!({"event": "push", "action": null}));
 }
 
 // ---------------------------------------------------------------------------
