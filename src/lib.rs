@@ -85,6 +85,9 @@
 //! # Features
 //!
 //! - `axum`: [`Event`] as an axum extractor.
+//! - `payload`: the delivery's [`action`](payload::Payload::action), typed
+//!   payload structs ([`payload::github`], [`payload::gitlab`]), the
+//!   [`EventRouter`], and with `axum` the [`Webhook`] extractor.
 //! - `test-util`: builders for correctly signed requests
 //!   ([`test_util`]), for your tests and fuzz harnesses.
 #![forbid(unsafe_code)]
@@ -95,12 +98,19 @@ mod body;
 mod event;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(all(feature = "payload", feature = "axum"))]
+mod extract_payload;
 mod future;
 mod keys;
 mod layer;
+#[cfg(feature = "payload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload")))]
+pub mod payload;
 mod proof;
 pub mod provider;
 mod rejection;
+#[cfg(feature = "payload")]
+mod router;
 mod secret;
 mod service;
 #[cfg(feature = "test-util")]
@@ -118,12 +128,16 @@ pub use event::{
 };
 #[cfg(feature = "axum")]
 pub use extract::MissingWebhookLayer;
+#[cfg(all(feature = "payload", feature = "axum"))]
+pub use extract_payload::{Webhook, WebhookPayloadRejection};
 pub use future::ResponseFuture;
 pub use keys::{KeyError, KeyRing};
 pub use layer::{DEFAULT_BODY_TIMEOUT, WebhookLayer};
 pub use provider::github::GitHub;
 pub use provider::gitlab::{GitLab, GitLabKeys, InstanceOrigin, OriginError};
 pub use rejection::{Reason, Rejection, RejectionContext};
+#[cfg(feature = "payload")]
+pub use router::{EventRouter, Route, RouteBody, RouteFuture};
 pub use secret::{Secret, SecretError};
 pub use service::WebhookService;
 pub use verify::{ConfigError, DEFAULT_BODY_LIMIT, Verification, Verifier, VerifierBuilder};
