@@ -118,7 +118,7 @@ pub mod test_util;
 mod verify;
 
 // The README's examples compile and run as doctests.
-#[cfg(all(doctest, feature = "axum"))]
+#[cfg(all(doctest, feature = "axum", feature = "payload"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
