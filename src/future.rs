@@ -152,6 +152,9 @@ where
                             let parts = parts.take().expect("polled after completion");
                             let bytes = std::mem::take(collector).finish();
                             let mut request = Request::from_parts(parts, VerifiedBody::new(bytes));
+                            // The payload, parsed lazily on first use: never fails here.
+                            #[cfg(feature = "payload")]
+                            crate::payload::Payload::attach(&event, &mut request);
                             request.extensions_mut().insert(event);
                             State::Calling {
                                 future: service.call(request),

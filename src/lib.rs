@@ -85,8 +85,11 @@
 //! # Features
 //!
 //! - `axum`: [`Event`] as an axum extractor.
-//! - `dedup`: `dedup::DedupLayer`, letting each delivery through once, with
-//!   an in-memory store; `redis`: its Redis store, for several replicas.
+//! - `dedup`: [`dedup::DedupLayer`], letting each delivery through once,
+//!   with an in-memory store; `redis`: its Redis store, for several replicas.
+//! - `payload`: the delivery's [`action`](payload::Payload::action), typed
+//!   payload structs ([`payload::github`], [`payload::gitlab`]), the
+//!   [`EventRouter`], and with `axum` the [`Webhook`] extractor.
 //! - `test-util`: builders for correctly signed requests
 //!   ([`test_util`]), for your tests and fuzz harnesses.
 #![forbid(unsafe_code)]
@@ -95,16 +98,24 @@
 
 mod body;
 #[cfg(feature = "dedup")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dedup")))]
 pub mod dedup;
 mod event;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(all(feature = "payload", feature = "axum"))]
+mod extract_payload;
 mod future;
 mod keys;
 mod layer;
+#[cfg(feature = "payload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payload")))]
+pub mod payload;
 mod proof;
 pub mod provider;
 mod rejection;
+#[cfg(feature = "payload")]
+mod router;
 mod secret;
 mod service;
 #[cfg(feature = "test-util")]
@@ -112,7 +123,7 @@ pub mod test_util;
 mod verify;
 
 // The README's examples compile and run as doctests.
-#[cfg(all(doctest, feature = "axum"))]
+#[cfg(all(doctest, feature = "axum", feature = "payload"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
@@ -122,12 +133,16 @@ pub use event::{
 };
 #[cfg(feature = "axum")]
 pub use extract::MissingWebhookLayer;
+#[cfg(all(feature = "payload", feature = "axum"))]
+pub use extract_payload::{Webhook, WebhookPayloadRejection};
 pub use future::ResponseFuture;
 pub use keys::{KeyError, KeyRing};
 pub use layer::{DEFAULT_BODY_TIMEOUT, WebhookLayer};
 pub use provider::github::GitHub;
 pub use provider::gitlab::{GitLab, GitLabKeys, InstanceOrigin, OriginError};
 pub use rejection::{Reason, Rejection, RejectionContext};
+#[cfg(feature = "payload")]
+pub use router::{EventRouter, Route, RouteBody, RouteFuture};
 pub use secret::{Secret, SecretError};
 pub use service::WebhookService;
 pub use verify::{ConfigError, DEFAULT_BODY_LIMIT, Verification, Verifier, VerifierBuilder};

@@ -134,6 +134,31 @@ async fn signed_gitlab_deliveries_through_the_example_routes() {
 }
 
 #[tokio::test]
+async fn the_example_answers_with_the_action_when_the_payload_feature_is_on() {
+    let addr = server(&[("WEBHOOK_SECRET", "gh-one")]).await;
+    let body = r#"{"action":"opened","number":1}"#;
+    let request = GitHubDelivery::new("pull_request", body)
+        .secret("gh-one")
+        .into_request();
+    let (status, answer) = common::send(addr, "/webhook", request).await;
+    assert_eq!(status, 200, "{answer}");
+    let answer = json(&answer);
+    assert_eq!(answer["bytes"], body.len());
+    if cfg!(feature = "payload") {
+        assert_eq!(answer["action"], "opened");
+    } else {
+        assert!(answer.get("action").is_none());
+    }
+    let ping = GitHubDelivery::new("ping", "{}")
+        .secret("gh-one")
+        .into_request();
+    let (_, answer) = common::send(addr, "/webhook", ping).await;
+    if cfg!(feature = "payload") {
+        assert!(json(&answer)["action"].is_null());
+    }
+}
+
+#[tokio::test]
 async fn the_example_refuses_to_start_without_secrets_and_names_the_variables() {
     let err = app::Config::from_lookup(|_| None).err().unwrap();
     for name in [

@@ -92,3 +92,27 @@ fn futures_are_send_and_layers_are_cheap_to_clone() {
     clone_send_sync::<tower_webhooks::Verifier>();
     clone_send_sync::<KeyRing>();
 }
+
+#[tokio::test]
+async fn a_custom_rejection_response_replaces_the_default_and_the_inner_service_still_never_runs() {
+    let recorder = common::Recorder::default();
+    let layer = layer().with_rejection_response(|rejection| {
+        let body = format!("{{\"error\":\"{}\"}}", rejection.reason().code());
+        let mut response = Response::new(Bytes::from(body));
+        *response.status_mut() = rejection.status();
+        response
+    });
+    let request = GitHubDelivery::new("push", "{}")
+        .secret("wrong")
+        .into_request();
+    let response = layer
+        .layer(recorder.service())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.body().is_rejection());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, r#"{"error":"signature_mismatch"}"#);
+    assert_eq!(recorder.count(), 0);
+}

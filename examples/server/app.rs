@@ -7,6 +7,9 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 use tower_webhooks::provider::standard::{Clock, signing_key};
+
+#[path = "payload.rs"]
+mod payload;
 use tower_webhooks::{
     Event, GitHub, GitLab, GitLabKeys, InstanceOrigin, KeyRing, Secret, Verifier, WebhookLayer,
 };
@@ -186,8 +189,13 @@ pub fn router(config: &Config) -> Router {
     app
 }
 
-/// Every verified delivery: logged at INFO and answered with a summary.
-async fn delivered(Extension(event): Extension<Event>, body: Bytes) -> Json<Value> {
+/// Every verified delivery: logged at INFO and answered with a summary
+/// (with the `payload` feature, also its `"action"`).
+async fn delivered(
+    Extension(event): Extension<Event>,
+    extensions: axum::http::Extensions,
+    body: Bytes,
+) -> Json<Value> {
     tracing::info!(
         provider = %event.provider(),
         event = event.name(),
@@ -197,11 +205,13 @@ async fn delivered(Extension(event): Extension<Event>, body: Bytes) -> Json<Valu
         bytes = body.len(),
         "verified delivery"
     );
-    Json(json!({
+    let mut answer = json!({
         "provider": event.provider().as_str(),
         "event": event.name(),
         "delivery": event.delivery(),
         "instance": event.instance(),
         "bytes": body.len(),
-    }))
+    });
+    payload::add_action(&mut answer, &extensions);
+    Json(answer)
 }
