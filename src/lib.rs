@@ -123,7 +123,7 @@ pub mod test_util;
 mod verify;
 
 // The README's examples compile and run as doctests.
-#[cfg(all(doctest, feature = "axum", feature = "payload"))]
+#[cfg(all(doctest, feature = "axum", feature = "payload", feature = "redis"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 use tower_webhooks::provider::standard::{Clock, signing_key};
@@ -163,7 +163,15 @@ fn keys(token: Option<KeyRing>, signing: Option<KeyRing>) -> Option<GitLabKeys> 
 
 /// `POST /webhook` (GitHub), `POST /gitlab` (GitLab), `POST /hooks` (either),
 /// each for the providers that have secrets.
+#[allow(dead_code)] // the binary serves `router_with`; tests and the demo use this
 pub fn router(config: &Config) -> Router {
+    router_with(config, |handler| handler)
+}
+
+/// [`router`], with `wrap` applied to each route's handler inside its
+/// `WebhookLayer`: what `wrap` adds (deduplication, say) sees only verified
+/// deliveries.
+pub fn router_with(config: &Config, wrap: impl Fn(MethodRouter) -> MethodRouter) -> Router {
     let github = config.github.clone().map(GitHub::new);
     let gitlab = config.gitlab();
     let layer = |github: Option<GitHub>, gitlab: Option<GitLab>| {
@@ -183,7 +191,7 @@ pub fn router(config: &Config) -> Router {
         ("/hooks", layer(github, gitlab)),
     ] {
         if let Some(layer) = layer {
-            app = app.route(path, post(delivered).route_layer(layer));
+            app = app.route(path, wrap(post(delivered)).route_layer(layer));
         }
     }
     app

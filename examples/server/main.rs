@@ -9,10 +9,14 @@
 //! `GITLAB_SIGNING_TOKEN`, `GITLAB_INSTANCE_TOKENS`
 //! (`https://git.a.example=tok1,https://git.b.example:8443=tok2`),
 //! `GITLAB_INSTANCE_SIGNING_TOKENS` (same format, `whsec_` keys), `RUST_LOG`.
+//! Deduplication (see `dedup.rs`): `REDIS_URL` (feature `redis`) or
+//! `DEDUP=memory` (feature `dedup`), `DEDUP_POLICY`, `DEDUP_TTL_SECS`,
+//! `DEDUP_MAX_ENTRIES`, `REDIS_TIMEOUT_MS`.
 //!
 //! Routes: `POST /webhook` GitHub, `POST /gitlab` GitLab, `POST /hooks` either.
 
 mod app;
+mod dedup;
 
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +35,13 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let dedup = match dedup::Dedup::from_env().await {
+        Ok(dedup) => dedup,
+        Err(message) => {
+            eprintln!("server: {message}");
+            std::process::exit(2);
+        }
+    };
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = match tokio::net::TcpListener::bind(&bind).await {
         Ok(listener) => listener,
@@ -39,6 +50,11 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    tracing::info!(addr = %listener.local_addr().unwrap(), "listening for webhook deliveries");
-    axum::serve(listener, app::router(&config)).await.unwrap();
+    tracing::info!(
+        addr = %listener.local_addr().unwrap(),
+        dedup = dedup.store(),
+        "listening for webhook deliveries"
+    );
+    let app = app::router_with(&config, |handler| dedup.apply(handler));
+    axum::serve(listener, app).await.unwrap();
 }
