@@ -107,6 +107,11 @@ mod service;
 pub mod test_util;
 mod verify;
 
+// The README's examples compile and run as doctests.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use body::{ResponseBody, VerifiedBody};
 pub use event::{
     Event, EventKind, GitHubDetails, GitHubEvent, GitLabDetails, GitLabEvent, Provider,

@@ -69,10 +69,7 @@ impl GitHubDelivery {
     /// # Panics
     /// When `value` is not a valid header value: this is test code.
     pub fn header(mut self, name: HeaderName, value: &str) -> Self {
-        self.headers.insert(
-            name,
-            HeaderValue::from_str(value).expect("a valid header value"),
-        );
+        self.headers.insert(name, header_value(value));
         self
     }
 
@@ -88,21 +85,15 @@ impl GitHubDelivery {
 
     /// The headers GitHub would send.
     pub fn headers(&self) -> HeaderMap {
-        let mut headers = self.headers.clone();
-        headers.insert(
-            github::EVENT,
-            HeaderValue::from_str(&self.event).expect("a valid event name"),
-        );
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut headers = json_headers(github::EVENT, &self.event);
         if let Some(signature) = self.signature() {
             headers.insert(
                 github::SIGNATURE,
                 HeaderValue::from_str(&signature).expect("hex is a valid header value"),
             );
         }
+        // Headers set with `header` win, so tests can bend any of them.
+        headers.extend(self.headers.clone());
         headers
     }
 
@@ -174,10 +165,7 @@ impl GitLabDelivery {
     /// # Panics
     /// When `value` is not a valid header value: this is test code.
     pub fn header(mut self, name: HeaderName, value: &str) -> Self {
-        self.headers.insert(
-            name,
-            HeaderValue::from_str(value).expect("a valid header value"),
-        );
+        self.headers.insert(name, header_value(value));
         self
     }
 
@@ -188,15 +176,7 @@ impl GitLabDelivery {
 
     /// The headers GitLab would send.
     pub fn headers(&self) -> HeaderMap {
-        let mut headers = self.headers.clone();
-        headers.insert(
-            gitlab::EVENT,
-            HeaderValue::from_str(&self.event).expect("a valid event name"),
-        );
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut headers = json_headers(gitlab::EVENT, &self.event);
         if let Some(token) = &self.token {
             headers.insert(
                 gitlab::TOKEN,
@@ -204,7 +184,7 @@ impl GitLabDelivery {
             );
         }
         if let Some((key, id, timestamp)) = &self.signing {
-            let value = |s: &str| HeaderValue::from_str(s).expect("a valid header value");
+            let value = header_value;
             headers.insert(standard::ID, value(id));
             headers.insert(gitlab::IDEMPOTENCY_KEY, value(id));
             headers.insert(standard::TIMESTAMP, value(&timestamp.to_string()));
@@ -213,6 +193,8 @@ impl GitLabDelivery {
                 value(&standard::sign(key, id, *timestamp, &self.body)),
             );
         }
+        // Headers set with `header` win, so tests can bend any of them.
+        headers.extend(self.headers.clone());
         headers
     }
 
@@ -220,6 +202,21 @@ impl GitLabDelivery {
     pub fn into_request(self) -> Request<Full<Bytes>> {
         build_request(self.headers(), self.body)
     }
+}
+
+fn header_value(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).expect("a valid header value")
+}
+
+/// The event header and a JSON content type, as both providers send them.
+fn json_headers(event_header: HeaderName, event: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(event_header, header_value(event));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers
 }
 
 fn build_request(headers: HeaderMap, body: Bytes) -> Request<Full<Bytes>> {

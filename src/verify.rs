@@ -12,7 +12,7 @@ use http::{HeaderMap, Method, header};
 
 use crate::event::Event;
 use crate::proof::Proof;
-use crate::provider::{Pending, single_text};
+use crate::provider::single_text;
 use crate::rejection::{Reason, Rejection, RejectionContext};
 use crate::{GitHub, GitLab, GitLabKeys, KeyRing};
 
@@ -185,44 +185,31 @@ impl Verifier {
     /// against the limit, all before any body byte is read.
     pub fn begin(&self, method: &Method, headers: &HeaderMap) -> Result<Verification, Rejection> {
         let config = &*self.config;
-        let (context, pending) = match (&config.github, &config.gitlab) {
-            (Some(github), Some(gitlab)) => {
-                match (GitHub::claims(headers), GitLab::claims(headers)) {
-                    (true, false) => with_github(github, method, config, headers)?,
-                    (false, true) => with_gitlab(gitlab, method, config, headers)?,
-                    (true, true) => {
-                        return Err(check_method(config, method, &RejectionContext::default())
-                            .err()
-                            .unwrap_or_else(|| Rejection::new(Reason::ProviderAmbiguous)));
-                    }
-                    (false, false) => {
-                        return Err(check_method(config, method, &RejectionContext::default())
-                            .err()
-                            .unwrap_or_else(|| Rejection::new(Reason::ProviderUnknown)));
-                    }
-                }
-            }
-            (Some(github), None) => with_github(github, method, config, headers)?,
-            (None, Some(gitlab)) => with_gitlab(gitlab, method, config, headers)?,
-            (None, None) => unreachable!("the builder refuses a verifier without providers"),
+        let provider = config.provider_for(headers);
+        let context = match provider {
+            Ok(Route::GitHub(_)) => GitHub::context(headers),
+            Ok(Route::GitLab(_)) => GitLab::context(headers),
+            Err(_) => RejectionContext::default(),
+        };
+        let reject = |reason| Rejection::with_context(reason, &context);
+        if !config.methods.contains(method) {
+            return Err(reject(Reason::MethodNotAllowed));
+        }
+        let pending = match provider.map_err(reject)? {
+            Route::GitHub(github) => github.begin(headers, &context)?,
+            Route::GitLab(gitlab) => gitlab.begin(headers, &context)?,
         };
 
         let limit = config.body_limit as u64;
-        let declared =
-            match single_text(headers, &header::CONTENT_LENGTH) {
-                Ok(None) => None,
-                Ok(Some(text)) => Some(parse_length(text).ok_or_else(|| {
-                    Rejection::with_context(Reason::ContentLengthInvalid, &context)
-                })?),
-                Err(_) => {
-                    return Err(Rejection::with_context(
-                        Reason::ContentLengthInvalid,
-                        &context,
-                    ));
-                }
-            };
+        let declared = match single_text(headers, &header::CONTENT_LENGTH) {
+            Ok(None) => None,
+            Ok(Some(text)) => {
+                Some(parse_length(text).ok_or_else(|| reject(Reason::ContentLengthInvalid))?)
+            }
+            Err(_) => return Err(reject(Reason::ContentLengthInvalid)),
+        };
         if declared.is_some_and(|len| len > limit) {
-            return Err(Rejection::with_context(Reason::BodyTooLarge, &context));
+            return Err(reject(Reason::BodyTooLarge));
         }
         Ok(Verification {
             proof: pending.proof,
@@ -247,40 +234,30 @@ impl Verifier {
     }
 }
 
-fn check_method(
-    config: &Config,
-    method: &Method,
-    context: &RejectionContext,
-) -> Result<(), Rejection> {
-    if config.methods.contains(method) {
-        Ok(())
-    } else {
-        Err(Rejection::with_context(Reason::MethodNotAllowed, context))
+/// The provider a request is for.
+enum Route<'a> {
+    GitHub(&'a GitHub),
+    GitLab(&'a GitLab),
+}
+
+impl Config {
+    /// With one provider configured, that one; with both, the one whose
+    /// headers the request carries.
+    fn provider_for(&self, headers: &HeaderMap) -> Result<Route<'_>, Reason> {
+        match (&self.github, &self.gitlab) {
+            (Some(github), None) => Ok(Route::GitHub(github)),
+            (None, Some(gitlab)) => Ok(Route::GitLab(gitlab)),
+            (Some(github), Some(gitlab)) => {
+                match (GitHub::claims(headers), GitLab::claims(headers)) {
+                    (true, false) => Ok(Route::GitHub(github)),
+                    (false, true) => Ok(Route::GitLab(gitlab)),
+                    (true, true) => Err(Reason::ProviderAmbiguous),
+                    (false, false) => Err(Reason::ProviderUnknown),
+                }
+            }
+            (None, None) => unreachable!("the builder refuses a verifier without providers"),
+        }
     }
-}
-
-fn with_github(
-    github: &GitHub,
-    method: &Method,
-    config: &Config,
-    headers: &HeaderMap,
-) -> Result<(RejectionContext, Pending), Rejection> {
-    let context = GitHub::context(headers);
-    check_method(config, method, &context)?;
-    let pending = github.begin(headers, &context)?;
-    Ok((context, pending))
-}
-
-fn with_gitlab(
-    gitlab: &GitLab,
-    method: &Method,
-    config: &Config,
-    headers: &HeaderMap,
-) -> Result<(RejectionContext, Pending), Rejection> {
-    let context = GitLab::context(headers);
-    check_method(config, method, &context)?;
-    let pending = gitlab.begin(headers, &context)?;
-    Ok((context, pending))
 }
 
 /// A decimal length: ASCII digits only.

@@ -1,8 +1,10 @@
 //! The providers: how each one signs a delivery and names its event.
 //!
-//! Each provider reads the request head and returns a [`Pending`]
-//! verification: the proof still to check against the body (or already
-//! checked, for GitLab tokens) and the event to hand on once it holds.
+//! [`github`], [`gitlab`] and [`standard`] (Standard Webhooks, which GitLab's
+//! signing tokens use) each hold their header names, their signature parsers
+//! and signers, and their key configuration. Each reads the request head and
+//! leaves what remains to prove over the body (nothing, for a GitLab token
+//! compared at once).
 
 pub mod github;
 pub mod gitlab;

@@ -281,14 +281,8 @@ impl StandardWebhooks {
 
     /// Checks the headers; the body is fed to the returned verification.
     pub fn begin(&self, headers: &HeaderMap) -> Result<StandardVerification, Rejection> {
-        let context = RejectionContext::default();
-        let signed = check_headers(
-            &self.keys,
-            &Window::new(self.tolerance, &self.clock),
-            headers,
-            &context,
-        )?;
-        Ok(signed)
+        let window = Window::new(self.tolerance, &self.clock);
+        check_headers(&self.keys, &window, headers, &RejectionContext::default())
     }
 
     /// Verifies a whole message.
@@ -335,7 +329,7 @@ pub(crate) fn check_headers(
     let r = |reason| reject.with(reason);
 
     let signature = single(headers, &SIGNATURE)
-        .map_err(r)?
+        .map_err(|_| r(Reason::SignatureMalformed))?
         .ok_or_else(|| r(Reason::SignatureMissing))?;
     let id = single_text(headers, &ID)
         .map_err(r)?
