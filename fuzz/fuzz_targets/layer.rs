@@ -187,7 +187,10 @@ impl Service<Request<VerifiedBody>> for Inner {
 
     fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
         let event = request.extensions().get::<Event>().cloned().expect("event");
-        self.0.lock().unwrap().push((event, request.into_body().into_bytes()));
+        self.0
+            .lock()
+            .unwrap()
+            .push((event, request.into_body().into_bytes()));
         std::future::ready(Ok(Response::new(Full::new(Bytes::from_static(b"handled")))))
     }
 }
@@ -306,14 +309,21 @@ fuzz_target!(|data: &[u8]| {
         Length::Off(d) => Some((body.len() as i64 + i64::from(d)).to_string()),
     };
     if let Some(value) = length_value {
-        headers.append(http::header::CONTENT_LENGTH, HeaderValue::from_str(&value).unwrap());
+        headers.append(
+            http::header::CONTENT_LENGTH,
+            HeaderValue::from_str(&value).unwrap(),
+        );
     }
     for (name, value) in input.extra.into_iter().take(16) {
         if let Ok(value) = HeaderValue::from_bytes(&value) {
             headers.append(name.header(), value);
         }
     }
-    let method = if input.not_post { Method::PUT } else { Method::POST };
+    let method = if input.not_post {
+        Method::PUT
+    } else {
+        Method::POST
+    };
     let limit = input.limit.map_or(1 << 20, usize::from);
 
     // The oracle, from the head and bytes actually sent.
@@ -327,7 +337,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let signature_values: Vec<&HeaderValue> = headers.get_all(github::SIGNATURE).iter().collect();
     let matching_keys: Vec<String> = match signature_values.as_slice() {
-        [value] if value.len() <= MAX_HEADER_LEN => match value.as_bytes().strip_prefix(b"sha256=") {
+        [value] if value.len() <= MAX_HEADER_LEN => match value.as_bytes().strip_prefix(b"sha256=")
+        {
             Some(hex) => tags
                 .iter()
                 .enumerate()
@@ -339,7 +350,10 @@ fuzz_target!(|data: &[u8]| {
         _ => vec![],
     };
     let length_ok = {
-        let values: Vec<&HeaderValue> = headers.get_all(http::header::CONTENT_LENGTH).iter().collect();
+        let values: Vec<&HeaderValue> = headers
+            .get_all(http::header::CONTENT_LENGTH)
+            .iter()
+            .collect();
         match values.as_slice() {
             [] => true,
             [v] => {
@@ -351,7 +365,10 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let expect_accept = method == Method::POST
-        && TEXT_HEADERS.iter().enumerate().all(|(i, n)| text_ok(&n.header(), i == 0))
+        && TEXT_HEADERS
+            .iter()
+            .enumerate()
+            .all(|(i, n)| text_ok(&n.header(), i == 0))
         && !matching_keys.is_empty()
         && length_ok
         && body.len() <= limit
@@ -391,13 +408,23 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!((status, text.as_str()), (200, "handled"), "{headers:?}");
         assert_eq!(calls.len(), 1, "the inner service runs exactly once");
         let (event, seen) = &calls[0];
-        assert_eq!(seen.as_ref(), body.as_slice(), "the inner service sees exactly the bytes sent");
-        assert_eq!(Some(event.name()), headers.get(github::EVENT).map(|v| v.to_str().unwrap()));
+        assert_eq!(
+            seen.as_ref(),
+            body.as_slice(),
+            "the inner service sees exactly the bytes sent"
+        );
+        assert_eq!(
+            Some(event.name()),
+            headers.get(github::EVENT).map(|v| v.to_str().unwrap())
+        );
         assert!(matching_keys.iter().any(|k| k == event.key_label()));
         let delivery = headers.get(github::DELIVERY).map(|v| v.to_str().unwrap());
         assert_eq!(event.delivery(), delivery);
     } else {
-        assert!(calls.is_empty(), "rejected ({status} {text:?}) but the inner service ran");
+        assert!(
+            calls.is_empty(),
+            "rejected ({status} {text:?}) but the inner service ran"
+        );
         let code = text.split(':').next().unwrap();
         let (_, expected_status) = REASONS
             .iter()
@@ -409,7 +436,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(matching_keys.is_empty());
         }
         for tag in &tags {
-            assert!(!text.contains(&to_hex(tag)), "a rejection never shows a signature");
+            assert!(
+                !text.contains(&to_hex(tag)),
+                "a rejection never shows a signature"
+            );
         }
     }
 });

@@ -29,17 +29,17 @@ fuzz_target!(|data: &[u8]| {
         Ok(tags) => {
             assert!(tags.len() <= MAX_SIGNATURES);
             let text = std::str::from_utf8(data).expect("accepted input is UTF-8");
-            let v1 = text
-                .split(' ')
-                .filter(|e| e.starts_with("v1,"))
-                .count();
+            let v1 = text.split(' ').filter(|e| e.starts_with("v1,")).count();
             assert_eq!(tags.len(), v1, "standard: {text:?}");
             // Re-encoding the tags gives a list that parses to the same tags.
             if tags.is_empty() {
                 return;
             }
             let again: Vec<String> = tags.iter().map(|t| format!("v1,{}", b64(t))).collect();
-            assert_eq!(parse_signatures(again.join(" ").as_bytes()).as_deref(), Ok(&tags[..]));
+            assert_eq!(
+                parse_signatures(again.join(" ").as_bytes()).as_deref(),
+                Ok(&tags[..])
+            );
         }
         Err(reason) => assert_eq!(reason, Reason::SignatureMalformed),
     }
@@ -48,11 +48,13 @@ fuzz_target!(|data: &[u8]| {
 /// Standard base64 with padding, written out here so that the check does
 /// not lean on the crate's own encoder.
 fn b64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
