@@ -1,11 +1,15 @@
-//! The whole `WebhookLayer` (GitHub) driven by arbitrary secrets, headers,
-//! methods, limits and a body split into arbitrary frames, with a
-//! differential oracle written independently of the crate:
+//! The whole `WebhookLayer` driven by arbitrary secrets, headers, methods,
+//! limits and a body split into arbitrary frames, with a differential oracle
+//! written independently of the crate:
 //!
-//! - accepted if and only if the request is a well-formed POST whose one
-//!   `X-Hub-Signature-256` is `sha256=` and the hex of an HMAC-SHA256
+//! - GitHub: accepted if and only if the request is a well-formed POST whose
+//!   one `X-Hub-Signature-256` is `sha256=` and the hex of an HMAC-SHA256
 //!   (computed here with `hmac`/`sha2` directly) of the bytes sent under one
 //!   of the active keys, and the body arrived whole within the limit;
+//! - GitLab (token mode, the same secrets as tokens): accepted if and only
+//!   if the request is a well-formed POST whose one `X-Gitlab-Token` is,
+//!   byte for byte, one of the tokens, and the body arrived whole within the
+//!   limit;
 //! - when accepted, the inner service ran exactly once and saw exactly the
 //!   bytes sent;
 //! - when rejected, the inner service never ran, and the response is the
@@ -29,13 +33,18 @@ use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::fuzz_target;
 use tower_layer::Layer;
 use tower_service::Service;
-use tower_webhooks::provider::github;
-use tower_webhooks::{Event, GitHub, KeyRing, Secret, VerifiedBody, Verifier, WebhookLayer};
+use tower_webhooks::provider::{github, gitlab, standard};
+use tower_webhooks::{
+    Event, GitHub, GitLab, InstanceOrigin, KeyRing, Secret, VerifiedBody, Verifier, WebhookLayer,
+};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const MAX_HEADER_LEN: usize = 1024;
 
+/// For GitLab, `Signature` is read as the token: the key's bytes, changed
+/// the same ways.
+///
 /// The input is `CONTROL_LEN` bytes of control (read with `arbitrary`;
 /// short inputs are padded with zeros) followed by the body. All-zero
 /// control is a correctly signed POST of the body in one frame, so the seed
@@ -57,6 +66,8 @@ struct Control {
     /// The body limit; `None` is 1 MiB.
     limit: Option<u16>,
     not_post: bool,
+    /// GitLab token mode instead of GitHub.
+    gitlab: bool,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -83,6 +94,13 @@ enum Name {
     Tenant,
     ContentLength,
     GitLabToken,
+    GitLabEvent,
+    Instance,
+    WebhookId,
+    IdempotencyKey,
+    EventUuid,
+    WebhookUuid,
+    WebhookSignature,
     Other,
 }
 
@@ -100,14 +118,31 @@ impl Name {
             Self::EnterpriseHost => github::ENTERPRISE_HOST,
             Self::Tenant => github::TENANT,
             Self::ContentLength => http::header::CONTENT_LENGTH,
-            Self::GitLabToken => HeaderName::from_static("x-gitlab-token"),
+            Self::GitLabToken => gitlab::TOKEN,
+            Self::GitLabEvent => gitlab::EVENT,
+            Self::Instance => gitlab::INSTANCE,
+            Self::WebhookId => standard::ID,
+            Self::IdempotencyKey => gitlab::IDEMPOTENCY_KEY,
+            Self::EventUuid => gitlab::EVENT_UUID,
+            Self::WebhookUuid => gitlab::WEBHOOK_UUID,
+            Self::WebhookSignature => standard::SIGNATURE,
             Self::Other => HeaderName::from_static("x-other"),
         }
     }
 }
 
+/// GitLab headers the layer reads as text (in token mode), the event first.
+const GITLAB_TEXT_HEADERS: [Name; 6] = [
+    Name::GitLabEvent,
+    Name::Instance,
+    Name::WebhookId,
+    Name::IdempotencyKey,
+    Name::EventUuid,
+    Name::WebhookUuid,
+];
+
 /// GitHub headers the layer reads as text: at most one, visible ASCII, at
-/// most 1024 bytes.
+/// most 1024 bytes. The event first.
 const TEXT_HEADERS: [Name; 8] = [
     Name::Event,
     Name::Delivery,
@@ -276,9 +311,31 @@ fuzz_target!(|data: &[u8]| {
 
     // The request head.
     let mut headers = HeaderMap::new();
+    let gitlab = input.gitlab;
     if !input.no_event {
-        headers.append(github::EVENT, HeaderValue::from_static("push"));
+        if gitlab {
+            headers.append(gitlab::EVENT, HeaderValue::from_static("Push Hook"));
+        } else {
+            headers.append(github::EVENT, HeaderValue::from_static("push"));
+        }
     }
+    let token = |k: u8| secrets[k as usize % secrets.len()].clone();
+    let token_value = match &input.signature {
+        Signature::Missing => None,
+        Signature::Valid(k) => Some(token(*k)),
+        Signature::Uppercase(k) => Some(token(*k).to_ascii_uppercase()),
+        Signature::FlipBit(k, bit) => {
+            let mut t = token(*k);
+            let at = *bit as usize % t.len();
+            t[at] ^= 1 << (bit % 8);
+            Some(t)
+        }
+        Signature::Truncated(k, n) => {
+            let t = token(*k);
+            Some(t[..*n as usize % t.len()].to_vec())
+        }
+        Signature::Raw(raw) => Some(raw.clone()),
+    };
     let signature = match input.signature {
         Signature::Missing => None,
         Signature::Valid(k) => Some(format!("sha256={}", to_hex(&tags[k as usize % tags.len()]))),
@@ -300,7 +357,11 @@ fuzz_target!(|data: &[u8]| {
             .map(|_| String::from_utf8_lossy(&raw).into_owned())
             .filter(|s| s.as_bytes() == raw.as_slice()),
     };
-    if let Some(value) = signature.and_then(|s| HeaderValue::from_str(&s).ok()) {
+    if gitlab {
+        if let Some(value) = token_value.and_then(|t| HeaderValue::from_bytes(&t).ok()) {
+            headers.append(gitlab::TOKEN, value);
+        }
+    } else if let Some(value) = signature.and_then(|s| HeaderValue::from_str(&s).ok()) {
         headers.append(github::SIGNATURE, value);
     }
     let length_value = match input.length {
@@ -336,18 +397,32 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let signature_values: Vec<&HeaderValue> = headers.get_all(github::SIGNATURE).iter().collect();
-    let matching_keys: Vec<String> = match signature_values.as_slice() {
-        [value] if value.len() <= MAX_HEADER_LEN => match value.as_bytes().strip_prefix(b"sha256=")
-        {
-            Some(hex) => tags
+    let token_values: Vec<&HeaderValue> = headers.get_all(gitlab::TOKEN).iter().collect();
+    let matching_keys: Vec<String> = if gitlab {
+        match token_values.as_slice() {
+            [value] if value.len() <= MAX_HEADER_LEN => secrets
                 .iter()
                 .enumerate()
-                .filter(|(_, tag)| hex.to_ascii_lowercase() == to_hex(*tag).as_bytes())
+                .filter(|(_, s)| s.as_slice() == value.as_bytes())
                 .map(|(i, _)| format!("k{i}"))
                 .collect(),
-            None => vec![],
-        },
-        _ => vec![],
+            _ => vec![],
+        }
+    } else {
+        match signature_values.as_slice() {
+            [value] if value.len() <= MAX_HEADER_LEN => {
+                match value.as_bytes().strip_prefix(b"sha256=") {
+                    Some(hex) => tags
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, tag)| hex.to_ascii_lowercase() == to_hex(*tag).as_bytes())
+                        .map(|(i, _)| format!("k{i}"))
+                        .collect(),
+                    None => vec![],
+                }
+            }
+            _ => vec![],
+        }
     };
     let length_ok = {
         let values: Vec<&HeaderValue> = headers
@@ -364,11 +439,25 @@ fuzz_target!(|data: &[u8]| {
             _ => false,
         }
     };
+    let text_headers: &[Name] = if gitlab {
+        &GITLAB_TEXT_HEADERS
+    } else {
+        &TEXT_HEADERS
+    };
+    // The instance, when sent, must be an origin. (Its parser is fuzzed on
+    // its own, in `instance_origin`; no instances are configured here, so
+    // any origin uses the default keys.)
+    let instance_ok = !gitlab
+        || headers
+            .get(gitlab::INSTANCE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|text| InstanceOrigin::parse(text).is_ok());
     let expect_accept = method == Method::POST
-        && TEXT_HEADERS
+        && text_headers
             .iter()
             .enumerate()
             .all(|(i, n)| text_ok(&n.header(), i == 0))
+        && instance_ok
         && !matching_keys.is_empty()
         && length_ok
         && body.len() <= limit
@@ -376,11 +465,12 @@ fuzz_target!(|data: &[u8]| {
 
     // Run the layer.
     let calls: Calls = Arc::default();
-    let verifier = Verifier::builder()
-        .github(GitHub::new(ring))
-        .body_limit(limit)
-        .build()
-        .unwrap();
+    let builder = if gitlab {
+        Verifier::builder().gitlab(GitLab::new().default_keys(ring))
+    } else {
+        Verifier::builder().github(GitHub::new(ring))
+    };
+    let verifier = builder.body_limit(limit).build().unwrap();
     let mut service = WebhookLayer::new(verifier)
         .body_timeout(Duration::from_secs(600))
         .layer(Inner(calls.clone()));
@@ -413,12 +503,20 @@ fuzz_target!(|data: &[u8]| {
             body.as_slice(),
             "the inner service sees exactly the bytes sent"
         );
+        let event_header = if gitlab { gitlab::EVENT } else { github::EVENT };
         assert_eq!(
             Some(event.name()),
-            headers.get(github::EVENT).map(|v| v.to_str().unwrap())
+            headers.get(event_header).map(|v| v.to_str().unwrap())
         );
         assert!(matching_keys.iter().any(|k| k == event.key_label()));
-        let delivery = headers.get(github::DELIVERY).map(|v| v.to_str().unwrap());
+        let text = |name: HeaderName| headers.get(name).map(|v| v.to_str().unwrap());
+        let delivery = if gitlab {
+            text(standard::ID)
+                .or(text(gitlab::IDEMPOTENCY_KEY))
+                .or(text(gitlab::EVENT_UUID))
+        } else {
+            text(github::DELIVERY)
+        };
         assert_eq!(event.delivery(), delivery);
     } else {
         assert!(
@@ -432,7 +530,7 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or_else(|| panic!("unknown rejection body {text:?} ({status}); {headers:?}"));
         assert_eq!(status, *expected_status, "{text:?}");
         assert!(text.ends_with('\n') && text.lines().count() == 1);
-        if code == "signature_mismatch" {
+        if code == "signature_mismatch" || code == "token_mismatch" {
             assert!(matching_keys.is_empty());
         }
         for tag in &tags {
