@@ -12,7 +12,7 @@ use http::{HeaderMap, Method, header};
 
 use crate::event::Event;
 use crate::proof::Proof;
-use crate::provider::{Pending, single_text};
+use crate::provider::{Pending, Reject, clip, single_text};
 use crate::rejection::{Reason, Rejection, RejectionContext};
 use crate::{GitHub, GitLab, GitLabKeys, KeyRing};
 
@@ -185,18 +185,18 @@ impl Verifier {
     /// against the limit, all before any body byte is read.
     pub fn begin(&self, method: &Method, headers: &HeaderMap) -> Result<Verification, Rejection> {
         let config = &*self.config;
-        let (context, pending) = match (&config.github, &config.gitlab) {
+        let (reject, pending) = match (&config.github, &config.gitlab) {
             (Some(github), Some(gitlab)) => {
                 match (GitHub::claims(headers), GitLab::claims(headers)) {
                     (true, false) => with_github(github, method, config, headers)?,
                     (false, true) => with_gitlab(gitlab, method, config, headers)?,
                     (true, true) => {
-                        return Err(check_method(config, method, &RejectionContext::default())
+                        return Err(check_method(config, method, &Reject::without_context(headers))
                             .err()
                             .unwrap_or_else(|| Rejection::new(Reason::ProviderAmbiguous)));
                     }
                     (false, false) => {
-                        return Err(check_method(config, method, &RejectionContext::default())
+                        return Err(check_method(config, method, &Reject::without_context(headers))
                             .err()
                             .unwrap_or_else(|| Rejection::new(Reason::ProviderUnknown)));
                     }
@@ -211,23 +211,18 @@ impl Verifier {
         let declared =
             match single_text(headers, &header::CONTENT_LENGTH) {
                 Ok(None) => None,
-                Ok(Some(text)) => Some(parse_length(text).ok_or_else(|| {
-                    Rejection::with_context(Reason::ContentLengthInvalid, &context)
-                })?),
-                Err(_) => {
-                    return Err(Rejection::with_context(
-                        Reason::ContentLengthInvalid,
-                        &context,
-                    ));
-                }
+                Ok(Some(text)) => Some(
+                    parse_length(text)
+                        .ok_or_else(|| reject.with(Reason::ContentLengthInvalid))?,
+                ),
+                Err(_) => return Err(reject.with(Reason::ContentLengthInvalid)),
             };
         if declared.is_some_and(|len| len > limit) {
-            return Err(Rejection::with_context(Reason::BodyTooLarge, &context));
+            return Err(reject.with(Reason::BodyTooLarge));
         }
         Ok(Verification {
             proof: pending.proof,
             event: pending.event,
-            context,
             limit,
             declared,
             received: 0,
@@ -247,40 +242,36 @@ impl Verifier {
     }
 }
 
-fn check_method(
-    config: &Config,
-    method: &Method,
-    context: &RejectionContext,
-) -> Result<(), Rejection> {
+fn check_method(config: &Config, method: &Method, reject: &Reject<'_>) -> Result<(), Rejection> {
     if config.methods.contains(method) {
         Ok(())
     } else {
-        Err(Rejection::with_context(Reason::MethodNotAllowed, context))
+        Err(reject.with(Reason::MethodNotAllowed))
     }
 }
 
-fn with_github(
+fn with_github<'a>(
     github: &GitHub,
     method: &Method,
     config: &Config,
-    headers: &HeaderMap,
-) -> Result<(RejectionContext, Pending), Rejection> {
-    let context = GitHub::context(headers);
-    check_method(config, method, &context)?;
-    let pending = github.begin(headers, &context)?;
-    Ok((context, pending))
+    headers: &'a HeaderMap,
+) -> Result<(Reject<'a>, Pending), Rejection> {
+    let reject = Reject::new(headers, GitHub::context);
+    check_method(config, method, &reject)?;
+    let pending = github.begin(headers, &reject)?;
+    Ok((reject, pending))
 }
 
-fn with_gitlab(
+fn with_gitlab<'a>(
     gitlab: &GitLab,
     method: &Method,
     config: &Config,
-    headers: &HeaderMap,
-) -> Result<(RejectionContext, Pending), Rejection> {
-    let context = GitLab::context(headers);
-    check_method(config, method, &context)?;
-    let pending = gitlab.begin(headers, &context)?;
-    Ok((context, pending))
+    headers: &'a HeaderMap,
+) -> Result<(Reject<'a>, Pending), Rejection> {
+    let reject = Reject::new(headers, GitLab::context);
+    check_method(config, method, &reject)?;
+    let pending = gitlab.begin(headers, &reject)?;
+    Ok((reject, pending))
 }
 
 /// A decimal length: ASCII digits only.
@@ -307,7 +298,6 @@ impl fmt::Debug for Verifier {
 pub struct Verification {
     proof: Proof,
     event: Event,
-    context: RejectionContext,
     limit: u64,
     declared: Option<u64>,
     received: u64,
@@ -341,7 +331,7 @@ impl Verification {
     /// A rejection for this delivery, with its context: for what the caller
     /// sees while reading the body (a deadline, a transport error).
     pub fn reject(&self, reason: Reason) -> Rejection {
-        Rejection::with_context(reason, &self.context)
+        Rejection::with_context(reason, &context_of(&self.event))
     }
 
     /// The verdict, once the whole body was fed.
@@ -351,18 +341,29 @@ impl Verification {
         }
         let key = match self.proof {
             Proof::Proven { key } => key,
-            Proof::Mac(mac) => mac
-                .finish()
-                .ok_or_else(|| Rejection::with_context(Reason::SignatureMismatch, &self.context))?,
+            Proof::Mac(mac) => mac.finish().ok_or_else(|| {
+                Rejection::with_context(Reason::SignatureMismatch, &context_of(&self.event))
+            })?,
         };
         Ok(Event { key, ..self.event })
     }
 }
 
+/// The log context of a body-stage rejection, from the event the headers
+/// gave: built only when a delivery is refused.
+fn context_of(event: &Event) -> RejectionContext {
+    let mut context = RejectionContext::default();
+    context.provider = Some(event.provider());
+    context.event = Some(clip(event.name()));
+    context.delivery = event.delivery().map(clip);
+    context.instance = event.instance().map(clip);
+    context
+}
+
 impl fmt::Debug for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verification")
-            .field("context", &self.context)
+            .field("context", &context_of(&self.event))
             .field("declared", &self.declared)
             .field("received", &self.received)
             .finish_non_exhaustive()

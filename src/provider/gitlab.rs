@@ -325,9 +325,8 @@ impl GitLab {
     pub(crate) fn begin(
         &self,
         headers: &HeaderMap,
-        context: &RejectionContext,
+        reject: &Reject<'_>,
     ) -> Result<Pending, Rejection> {
-        let reject = Reject(context);
         let r = |reason| reject.with(reason);
 
         let event = single_text(headers, &EVENT)
@@ -349,9 +348,9 @@ impl GitLab {
         let proof = match &keys.signing {
             Some(signing) if standard::is_signed(headers) || !keys.accept_token_only => {
                 let window = Window::new(self.tolerance, &self.clock);
-                let signed = standard::check_headers(signing, &window, headers, context)?;
+                let signed = standard::check_headers(signing, &window, headers, reject)?;
                 if let (Some(tokens), Some(_)) = (&keys.token, headers.get(TOKEN)) {
-                    check_token(tokens, headers, &reject)?;
+                    check_token(tokens, headers, reject)?;
                 }
                 let (_, timestamp, proof) = signed.into_parts();
                 webhook_timestamp = Some(timestamp);
@@ -359,7 +358,7 @@ impl GitLab {
             }
             _ => match &keys.token {
                 Some(tokens) => Proof::Proven {
-                    key: check_token(tokens, headers, &reject)?,
+                    key: check_token(tokens, headers, reject)?,
                 },
                 // Only a signing key, and no signature: nothing proves it.
                 None => return Err(r(Reason::SignatureMissing)),

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderName};
 
 use super::{Reject, single, single_text};
 use crate::proof::{Expected, MacProof};
-use crate::rejection::{Reason, Rejection, RejectionContext};
+use crate::rejection::{Reason, Rejection};
 use crate::{KeyRing, Secret, SecretError};
 
 /// `webhook-id`: the message id, stable across retries.
@@ -281,12 +281,11 @@ impl StandardWebhooks {
 
     /// Checks the headers; the body is fed to the returned verification.
     pub fn begin(&self, headers: &HeaderMap) -> Result<StandardVerification, Rejection> {
-        let context = RejectionContext::default();
         let signed = check_headers(
             &self.keys,
             &Window::new(self.tolerance, &self.clock),
             headers,
-            &context,
+            &Reject::without_context(headers),
         )?;
         Ok(signed)
     }
@@ -329,9 +328,8 @@ pub(crate) fn check_headers(
     keys: &KeyRing,
     window: &Window,
     headers: &HeaderMap,
-    context: &RejectionContext,
+    reject: &Reject<'_>,
 ) -> Result<StandardVerification, Rejection> {
-    let reject = Reject(context);
     let r = |reason| reject.with(reason);
 
     let signature = single(headers, &SIGNATURE)
