@@ -70,7 +70,9 @@ fn main() {
         group.throughput(Throughput::Elements(1));
 
         let keyed = keyed_mac(SECRET.as_bytes());
-        group.bench_function("raw_hmac", |b| b.iter(|| raw_mac(&keyed, black_box(&[&body]))));
+        group.bench_function("raw_hmac", |b| {
+            b.iter(|| raw_mac(&keyed, black_box(&[&body])))
+        });
 
         group.sampling_mode(SamplingMode::Flat);
         group.sample_size(10);
@@ -121,11 +123,8 @@ impl Servers {
                     }
                     let addrs: Vec<SocketAddr> =
                         listeners.iter().map(|l| l.local_addr().unwrap()).collect();
-                    ready_tx
-                        .send((addrs.try_into().unwrap(), pinned))
-                        .unwrap();
-                    let [plain, hand, layer]: [TcpListener; 3] =
-                        listeners.try_into().unwrap();
+                    ready_tx.send((addrs.try_into().unwrap(), pinned)).unwrap();
+                    let [plain, hand, layer]: [TcpListener; 3] = listeners.try_into().unwrap();
 
                     let read_body = |body: Bytes| async move {
                         black_box(body.len());
@@ -229,7 +228,9 @@ impl Load {
     async fn connect(addr: SocketAddr, wire: Arc<Vec<u8>>) -> Self {
         let mut connections = Vec::new();
         for _ in 0..CONNECTIONS {
-            let stream = TcpStream::connect(addr).await.expect("connect to 127.0.0.1");
+            let stream = TcpStream::connect(addr)
+                .await
+                .expect("connect to 127.0.0.1");
             stream.set_nodelay(true).unwrap();
             connections.push(Connection {
                 stream,

@@ -142,7 +142,11 @@ fn bench(c: &mut Criterion, rt: &tokio::runtime::Runtime, cases: &[Case]) {
                 .block_on(service.clone().oneshot(support::request(&headers, watched)))
                 .unwrap();
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{}", case.id);
-            assert!(!polled.load(Ordering::Relaxed), "{}: body was read", case.id);
+            assert!(
+                !polled.load(Ordering::Relaxed),
+                "{}: body was read",
+                case.id
+            );
             let verdict = case.layer.verifier().begin(&http::Method::POST, &headers);
             assert!(
                 matches!(&verdict, Err(r) if r.reason() == case.reason),
@@ -187,7 +191,14 @@ fn summary(e: &Estimates, cases: &[Case]) {
     }
     print_table(
         "Early rejection (401 from the headers, no body byte read)",
-        &["forgery", "reason", "64 B body", "25 MiB body", "25 MiB / 64 B", "target"],
+        &[
+            "forgery",
+            "reason",
+            "64 B body",
+            "25 MiB body",
+            "25 MiB / 64 B",
+            "target",
+        ],
         &rows,
     );
 }

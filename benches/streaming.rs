@@ -166,14 +166,23 @@ fn main() {
     let layer = WebhookLayer::github(KeyRing::single(Secret::new(SECRET).unwrap()));
 
     let memory = [
-        ("with Content-Length", peak_extra(&rt, &layer, &headers, &body)),
-        ("without Content-Length", peak_extra(&rt, &layer, &no_length, &body)),
+        (
+            "with Content-Length",
+            peak_extra(&rt, &layer, &headers, &body),
+        ),
+        (
+            "without Content-Length",
+            peak_extra(&rt, &layer, &no_length, &body),
+        ),
     ];
     let allocations: Vec<(usize, usize)> = [64, KIB, 25 * KIB]
         .into_iter()
         .map(|len| {
             let body = support::body(len);
-            (len, allocations_per_request(&rt, &layer, &github_headers(&body), &body))
+            (
+                len,
+                allocations_per_request(&rt, &layer, &github_headers(&body), &body),
+            )
         })
         .collect();
 
@@ -210,7 +219,11 @@ fn bench(
     let service = layer.layer(noop());
     for (id, headers) in [("layer", headers), ("layer_no_content_length", no_length)] {
         let response = rt
-            .block_on(service.clone().oneshot(support::request(headers, Frames::of(body))))
+            .block_on(
+                service
+                    .clone()
+                    .oneshot(support::request(headers, Frames::of(body))),
+            )
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{id}");
         group.bench_function(id, |b| {

@@ -191,14 +191,22 @@ impl Verifier {
                     (true, false) => with_github(github, method, config, headers)?,
                     (false, true) => with_gitlab(gitlab, method, config, headers)?,
                     (true, true) => {
-                        return Err(check_method(config, method, &Reject::without_context(headers))
-                            .err()
-                            .unwrap_or_else(|| Rejection::new(Reason::ProviderAmbiguous)));
+                        return Err(check_method(
+                            config,
+                            method,
+                            &Reject::without_context(headers),
+                        )
+                        .err()
+                        .unwrap_or_else(|| Rejection::new(Reason::ProviderAmbiguous)));
                     }
                     (false, false) => {
-                        return Err(check_method(config, method, &Reject::without_context(headers))
-                            .err()
-                            .unwrap_or_else(|| Rejection::new(Reason::ProviderUnknown)));
+                        return Err(check_method(
+                            config,
+                            method,
+                            &Reject::without_context(headers),
+                        )
+                        .err()
+                        .unwrap_or_else(|| Rejection::new(Reason::ProviderUnknown)));
                     }
                 }
             }
@@ -208,15 +216,13 @@ impl Verifier {
         };
 
         let limit = config.body_limit as u64;
-        let declared =
-            match single_text(headers, &header::CONTENT_LENGTH) {
-                Ok(None) => None,
-                Ok(Some(text)) => Some(
-                    parse_length(text)
-                        .ok_or_else(|| reject.with(Reason::ContentLengthInvalid))?,
-                ),
-                Err(_) => return Err(reject.with(Reason::ContentLengthInvalid)),
-            };
+        let declared = match single_text(headers, &header::CONTENT_LENGTH) {
+            Ok(None) => None,
+            Ok(Some(text)) => {
+                Some(parse_length(text).ok_or_else(|| reject.with(Reason::ContentLengthInvalid))?)
+            }
+            Err(_) => return Err(reject.with(Reason::ContentLengthInvalid)),
+        };
         if declared.is_some_and(|len| len > limit) {
             return Err(reject.with(Reason::BodyTooLarge));
         }

@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use criterion::Criterion;
@@ -176,7 +176,9 @@ impl Estimates {
 
 /// Nanoseconds in a readable unit.
 pub fn time(ns: f64) -> String {
-    if ns >= 1e6 {
+    if ns < 0.0 {
+        format!("-{}", time(-ns))
+    } else if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
     } else if ns >= 1e3 {
         format!("{:.2} µs", ns / 1e3)
@@ -205,4 +207,58 @@ pub fn print_table(title: &str, header: &[&str], rows: &[Vec<String>]) {
 /// A row value that may be missing from this run (filtered out).
 pub fn or_missing(value: Option<String>) -> String {
     value.unwrap_or_else(|| "not run".to_owned())
+}
+
+/// Interleaved measurement for the ratios: `rounds` times, a batch of
+/// `baseline` then a batch of `subject`, each batch about a millisecond.
+/// Returns the best (lowest) time per call of each, in nanoseconds.
+///
+/// On a machine shared with other work, criterion's figures for two benches
+/// are taken seconds apart under different load; alternating batches and
+/// keeping each side's best batch compares both under the same conditions.
+pub fn paired<I, J, A, B>(
+    rounds: usize,
+    baseline: (impl FnMut() -> I, impl FnMut(I) -> A),
+    subject: (impl FnMut() -> J, impl FnMut(J) -> B),
+) -> (f64, f64) {
+    let (mut setup_a, mut run_a) = baseline;
+    let (mut setup_b, mut run_b) = subject;
+    let input = setup_b();
+    let start = Instant::now();
+    drop(std::hint::black_box(run_b(input)));
+    let once = start.elapsed().as_nanos().max(1) as u64;
+    let batch = (1_000_000 / once).clamp(1, 10_000) as usize;
+
+    let (mut best_a, mut best_b) = (f64::MAX, f64::MAX);
+    for _ in 0..rounds {
+        best_a = best_a.min(batch_time(batch, &mut setup_a, &mut run_a));
+        best_b = best_b.min(batch_time(batch, &mut setup_b, &mut run_b));
+    }
+    (best_a, best_b)
+}
+
+/// Time per call of one batch; inputs built before and outputs dropped
+/// after the timing.
+fn batch_time<I, O>(
+    batch: usize,
+    setup: &mut impl FnMut() -> I,
+    run: &mut impl FnMut(I) -> O,
+) -> f64 {
+    let inputs: Vec<I> = (0..batch).map(|_| setup()).collect();
+    let mut outputs = Vec::with_capacity(batch);
+    let start = Instant::now();
+    for input in inputs {
+        outputs.push(std::hint::black_box(run(input)));
+    }
+    let elapsed = start.elapsed();
+    drop(outputs);
+    elapsed.as_nanos() as f64 / batch as f64
+}
+
+/// How many rounds [`paired`] runs: `PAIRED_ROUNDS`, default 40.
+pub fn rounds() -> usize {
+    std::env::var("PAIRED_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
 }

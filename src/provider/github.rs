@@ -148,7 +148,7 @@ impl GitHub {
             delivery: found.delivery.owned().map_err(r)?,
             hook_id: found.hook_id.owned().map_err(r)?,
             instance: host.or(tenant),
-            key: "".into(),
+            key: super::unset_key(),
             details: Details::GitHub(details),
         };
         let proof = Proof::Mac(MacProof::new(keys.snapshot(), Expected::One(expected)));
@@ -282,7 +282,12 @@ mod tests {
             found.tenant,
         ];
         for (i, slot) in slots.into_iter().enumerate() {
-            assert_eq!(slot.text(), Ok(Some(i.to_string().as_str())), "{}", names[i]);
+            assert_eq!(
+                slot.text(),
+                Ok(Some(i.to_string().as_str())),
+                "{}",
+                names[i]
+            );
         }
 
         headers.append(DELIVERY, "again".parse().unwrap());

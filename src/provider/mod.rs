@@ -55,7 +55,15 @@ pub(crate) fn single_text<'a>(
     }
 }
 
-/// A header found by a one-pass scan ([`github`]'s header stage): absent,
+/// The key label of an event whose proof is still pending: one shared empty
+/// label, so that the header stage allocates none per request.
+pub(crate) fn unset_key() -> std::sync::Arc<str> {
+    static UNSET: std::sync::LazyLock<std::sync::Arc<str>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::from(""));
+    UNSET.clone()
+}
+
+/// A header found by a provider's one-pass scan over the header map: absent,
 /// present once, or repeated. Reads like [`single`], without hashing the
 /// header name once per lookup.
 #[derive(Debug, Default, Clone, Copy)]
@@ -100,6 +108,7 @@ impl<'a> Slot<'a> {
 }
 
 /// Like [`single_text`], owned, for the event.
+#[allow(dead_code)] // the built-in providers read theirs through `Slot::owned`
 pub(crate) fn owned_text(headers: &HeaderMap, name: &HeaderName) -> Result<Option<String>, Reason> {
     Ok(single_text(headers, name)?.map(str::to_owned))
 }
