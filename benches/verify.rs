@@ -111,7 +111,7 @@ fn github_sizes(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
                         rt.block_on(
                             inner
                                 .clone()
-                                .oneshot(request.map(|b| tower_webhooks::VerifiedBody::new(b))),
+                                .oneshot(request.map(tower_webhooks::VerifiedBody::new)),
                         )
                         .unwrap()
                     },

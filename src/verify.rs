@@ -358,12 +358,12 @@ impl Verification {
 /// The log context of a body-stage rejection, from the event the headers
 /// gave: built only when a delivery is refused.
 fn context_of(event: &Event) -> RejectionContext {
-    let mut context = RejectionContext::default();
-    context.provider = Some(event.provider());
-    context.event = Some(clip(event.name()));
-    context.delivery = event.delivery().map(clip);
-    context.instance = event.instance().map(clip);
-    context
+    RejectionContext {
+        provider: Some(event.provider()),
+        event: Some(clip(event.name())),
+        delivery: event.delivery().map(clip),
+        instance: event.instance().map(clip),
+    }
 }
 
 impl fmt::Debug for Verification {

@@ -95,12 +95,15 @@ pub fn full_request(headers: &HeaderMap, body: &Bytes) -> Request<Full<Bytes>> {
     request(headers, Full::new(body.clone()))
 }
 
+/// The no-op service's future: ready at once.
+pub type NoopFuture = std::future::Ready<Result<Response<Empty<Bytes>>, Infallible>>;
+
 /// The inner service of the layer benches: does nothing, answers 200.
 pub fn noop() -> impl tower::Service<
     Request<VerifiedBody>,
     Response = Response<Empty<Bytes>>,
     Error = Infallible,
-    Future = std::future::Ready<Result<Response<Empty<Bytes>>, Infallible>>,
+    Future = NoopFuture,
 > + Clone {
     tower::service_fn(|_request: Request<VerifiedBody>| {
         std::future::ready(Ok(Response::new(Empty::new())))

@@ -100,13 +100,13 @@ impl GitHub {
     }
 
     pub(crate) fn context(headers: &HeaderMap) -> RejectionContext {
-        let mut context = RejectionContext::default();
-        context.provider = Some(Provider::GitHub);
-        context.event = context_value(headers, &EVENT);
-        context.delivery = context_value(headers, &DELIVERY);
-        context.instance =
-            context_value(headers, &ENTERPRISE_HOST).or_else(|| context_value(headers, &TENANT));
-        context
+        RejectionContext {
+            provider: Some(Provider::GitHub),
+            event: context_value(headers, &EVENT),
+            delivery: context_value(headers, &DELIVERY),
+            instance: context_value(headers, &ENTERPRISE_HOST)
+                .or_else(|| context_value(headers, &TENANT)),
+        }
     }
 
     /// The header stage: everything decidable before the first body byte.

@@ -310,14 +310,14 @@ impl GitLab {
     }
 
     pub(crate) fn context(headers: &HeaderMap) -> RejectionContext {
-        let mut context = RejectionContext::default();
-        context.provider = Some(Provider::GitLab);
-        context.event = context_value(headers, &EVENT);
-        context.delivery = context_value(headers, &standard::ID)
-            .or_else(|| context_value(headers, &IDEMPOTENCY_KEY))
-            .or_else(|| context_value(headers, &EVENT_UUID));
-        context.instance = context_value(headers, &INSTANCE);
-        context
+        RejectionContext {
+            provider: Some(Provider::GitLab),
+            event: context_value(headers, &EVENT),
+            delivery: context_value(headers, &standard::ID)
+                .or_else(|| context_value(headers, &IDEMPOTENCY_KEY))
+                .or_else(|| context_value(headers, &EVENT_UUID)),
+            instance: context_value(headers, &INSTANCE),
+        }
     }
 
     /// The header stage: the instance's keys, then the token (compared now,
