@@ -337,7 +337,7 @@ impl Verification {
     /// A rejection for this delivery, with its context: for what the caller
     /// sees while reading the body (a deadline, a transport error).
     pub fn reject(&self, reason: Reason) -> Rejection {
-        Rejection::with_context(reason, &context_of(&self.event))
+        Rejection::with_owned_context(reason, context_of(&self.event))
     }
 
     /// The verdict, once the whole body was fed.
@@ -348,7 +348,7 @@ impl Verification {
         let key = match self.proof {
             Proof::Proven { key } => key,
             Proof::Mac(mac) => mac.finish().ok_or_else(|| {
-                Rejection::with_context(Reason::SignatureMismatch, &context_of(&self.event))
+                Rejection::with_owned_context(Reason::SignatureMismatch, context_of(&self.event))
             })?,
         };
         Ok(Event { key, ..self.event })

@@ -148,6 +148,6 @@ impl<'a> Reject<'a> {
     }
 
     pub(crate) fn with(&self, reason: Reason) -> Rejection {
-        Rejection::with_context(reason, &(self.context)(self.headers))
+        Rejection::with_owned_context(reason, (self.context)(self.headers))
     }
 }
