@@ -258,10 +258,10 @@ fn batch_time<I, O>(
     elapsed.as_nanos() as f64 / batch as f64
 }
 
-/// How many rounds [`paired`] runs: `PAIRED_ROUNDS`, default 40.
+/// How many rounds [`paired`] runs: `PAIRED_ROUNDS`, default 100.
 pub fn rounds() -> usize {
     std::env::var("PAIRED_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+        .unwrap_or(100)
 }
