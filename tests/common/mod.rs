@@ -128,7 +128,10 @@ pub async fn serve_axum(app: axum::Router) -> SocketAddr {
 /// 127.0.0.1 port.
 pub async fn serve_hyper<S, B>(service: S) -> SocketAddr
 where
-    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<B>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -138,7 +141,9 @@ where
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let service = TowerToHyperService::new(service.clone());
             tokio::spawn(async move {
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -151,7 +156,11 @@ where
 }
 
 /// Sends `request` over a fresh HTTP/1.1 connection; returns status and body.
-pub async fn send(addr: SocketAddr, path: &str, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+pub async fn send(
+    addr: SocketAddr,
+    path: &str,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, String) {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -159,8 +168,13 @@ pub async fn send(addr: SocketAddr, path: &str, request: Request<Full<Bytes>>) -
     tokio::spawn(conn);
     let (mut parts, body) = request.into_parts();
     parts.uri = format!("http://{addr}{path}").parse().unwrap();
-    parts.headers.insert(http::header::HOST, addr.to_string().parse().unwrap());
-    let response = sender.send_request(Request::from_parts(parts, body)).await.unwrap();
+    parts
+        .headers
+        .insert(http::header::HOST, addr.to_string().parse().unwrap());
+    let response = sender
+        .send_request(Request::from_parts(parts, body))
+        .await
+        .unwrap();
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
@@ -203,7 +217,9 @@ pub async fn read_response(stream: &mut TcpStream) -> (u16, String) {
 
 fn response_complete(buf: &[u8]) -> bool {
     let text = String::from_utf8_lossy(buf);
-    let Some(end) = text.find("\r\n\r\n") else { return false };
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
     let head = text[..end].to_ascii_lowercase();
     let len = head
         .lines()
