@@ -8,7 +8,7 @@ use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
 use crate::body::{Collector, ResponseBody, VerifiedBody};
@@ -42,8 +42,7 @@ pin_project! {
             collector: Collector,
             #[pin]
             body: B,
-            #[pin]
-            deadline: Option<Sleep>,
+            deadline: Deadline,
         },
         Calling {
             #[pin]
@@ -73,7 +72,7 @@ where
         parts: Parts,
         verification: Verification,
         body: B,
-        deadline: Option<Sleep>,
+        deadline: Option<Instant>,
         responder: Responder,
     ) -> Self {
         let capacity = verification.declared_length().unwrap_or(0) as usize;
@@ -84,7 +83,10 @@ where
                 verification: Some(verification),
                 collector: Collector::with_capacity(capacity),
                 body,
-                deadline,
+                deadline: match deadline {
+                    Some(at) => Deadline::At(at),
+                    None => Deadline::Never,
+                },
             },
             responder,
         }
@@ -138,11 +140,8 @@ where
                                 break verification.finish();
                             }
                             Poll::Pending => {
-                                if let Some(deadline) = deadline.as_pin_mut() {
-                                    ready!(deadline.poll(cx));
-                                    break Err(pending.reject(Reason::BodyTimeout));
-                                }
-                                return Poll::Pending;
+                                ready!(deadline.poll(cx));
+                                break Err(pending.reject(Reason::BodyTimeout));
                             }
                         }
                     };
@@ -167,6 +166,30 @@ where
                 }
             };
             this.state.set(next);
+        }
+    }
+}
+
+/// The body deadline. Only the instant is kept until the body first makes
+/// the layer wait; then a timer is armed (boxed, so that the common case, a
+/// body that is already there, carries no timer in the future and creates
+/// none).
+enum Deadline {
+    Never,
+    At(Instant),
+    Armed(Pin<Box<Sleep>>),
+}
+
+impl Deadline {
+    /// Ready once the deadline has passed; until then `Pending`, with the
+    /// timer set to wake `cx`. Without a deadline, always `Pending`.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Self::At(at) = *self {
+            *self = Self::Armed(Box::pin(tokio::time::sleep_until(at)));
+        }
+        match self {
+            Self::Armed(sleep) => sleep.as_mut().poll(cx),
+            Self::Never | Self::At(_) => Poll::Pending,
         }
     }
 }

@@ -205,11 +205,13 @@ impl Rejection {
         }
     }
 
+    #[allow(dead_code)] // the built-in providers hand over owned contexts
     pub(crate) fn with_context(reason: Reason, context: &RejectionContext) -> Self {
-        Self {
-            reason,
-            context: context.clone(),
-        }
+        Self::with_owned_context(reason, context.clone())
+    }
+
+    pub(crate) fn with_owned_context(reason: Reason, context: RejectionContext) -> Self {
+        Self { reason, context }
     }
 
     /// Why.

@@ -84,7 +84,11 @@ where
                 parts,
                 verification,
                 body,
-                self.body_timeout.map(tokio::time::sleep),
+                // The instant only: a timer is armed if the body makes
+                // the layer wait. A deadline past what `Instant` can hold
+                // is no deadline.
+                self.body_timeout
+                    .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout)),
                 self.responder.clone(),
             ),
         }

@@ -12,7 +12,7 @@ use http::{HeaderMap, Method, header};
 
 use crate::event::Event;
 use crate::proof::Proof;
-use crate::provider::single_text;
+use crate::provider::{Reject, clip, single_text};
 use crate::rejection::{Reason, Rejection, RejectionContext};
 use crate::{GitHub, GitLab, GitLabKeys, KeyRing};
 
@@ -185,36 +185,34 @@ impl Verifier {
     /// against the limit, all before any body byte is read.
     pub fn begin(&self, method: &Method, headers: &HeaderMap) -> Result<Verification, Rejection> {
         let config = &*self.config;
-        let provider = config.provider_for(headers);
-        let context = match provider {
-            Ok(Route::GitHub(_)) => GitHub::context(headers),
-            Ok(Route::GitLab(_)) => GitLab::context(headers),
-            Err(_) => RejectionContext::default(),
+        let route = config.provider_for(headers);
+        let reject = match route {
+            Ok(Route::GitHub(_)) => Reject::new(headers, GitHub::context),
+            Ok(Route::GitLab(_)) => Reject::new(headers, GitLab::context),
+            Err(_) => Reject::without_context(headers),
         };
-        let reject = |reason| Rejection::with_context(reason, &context);
         if !config.methods.contains(method) {
-            return Err(reject(Reason::MethodNotAllowed));
+            return Err(reject.with(Reason::MethodNotAllowed));
         }
-        let pending = match provider.map_err(reject)? {
-            Route::GitHub(github) => github.begin(headers, &context)?,
-            Route::GitLab(gitlab) => gitlab.begin(headers, &context)?,
+        let pending = match route.map_err(|reason| reject.with(reason))? {
+            Route::GitHub(github) => github.begin(headers, &reject)?,
+            Route::GitLab(gitlab) => gitlab.begin(headers, &reject)?,
         };
 
         let limit = config.body_limit as u64;
         let declared = match single_text(headers, &header::CONTENT_LENGTH) {
             Ok(None) => None,
             Ok(Some(text)) => {
-                Some(parse_length(text).ok_or_else(|| reject(Reason::ContentLengthInvalid))?)
+                Some(parse_length(text).ok_or_else(|| reject.with(Reason::ContentLengthInvalid))?)
             }
-            Err(_) => return Err(reject(Reason::ContentLengthInvalid)),
+            Err(_) => return Err(reject.with(Reason::ContentLengthInvalid)),
         };
         if declared.is_some_and(|len| len > limit) {
-            return Err(reject(Reason::BodyTooLarge));
+            return Err(reject.with(Reason::BodyTooLarge));
         }
         Ok(Verification {
             proof: pending.proof,
             event: pending.event,
-            context,
             limit,
             declared,
             received: 0,
@@ -284,7 +282,6 @@ impl fmt::Debug for Verifier {
 pub struct Verification {
     proof: Proof,
     event: Event,
-    context: RejectionContext,
     limit: u64,
     declared: Option<u64>,
     received: u64,
@@ -318,7 +315,7 @@ impl Verification {
     /// A rejection for this delivery, with its context: for what the caller
     /// sees while reading the body (a deadline, a transport error).
     pub fn reject(&self, reason: Reason) -> Rejection {
-        Rejection::with_context(reason, &self.context)
+        Rejection::with_owned_context(reason, context_of(&self.event))
     }
 
     /// The verdict, once the whole body was fed.
@@ -328,18 +325,29 @@ impl Verification {
         }
         let key = match self.proof {
             Proof::Proven { key } => key,
-            Proof::Mac(mac) => mac
-                .finish()
-                .ok_or_else(|| Rejection::with_context(Reason::SignatureMismatch, &self.context))?,
+            Proof::Mac(mac) => mac.finish().ok_or_else(|| {
+                Rejection::with_owned_context(Reason::SignatureMismatch, context_of(&self.event))
+            })?,
         };
         Ok(Event { key, ..self.event })
+    }
+}
+
+/// The log context of a body-stage rejection, from the event the headers
+/// gave: built only when a delivery is refused.
+fn context_of(event: &Event) -> RejectionContext {
+    RejectionContext {
+        provider: Some(event.provider()),
+        event: Some(clip(event.name())),
+        delivery: event.delivery().map(clip),
+        instance: event.instance().map(clip),
     }
 }
 
 impl fmt::Debug for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verification")
-            .field("context", &self.context)
+            .field("context", &context_of(&self.event))
             .field("declared", &self.declared)
             .field("received", &self.received)
             .finish_non_exhaustive()

@@ -272,7 +272,11 @@ fn header_rows(body: &Bytes) -> Vec<Row> {
             SignatureMalformed,
         ),
         // Wrong prefixes.
-        rejected("prefix sha1=", gh_raw(std::slice::from_ref(&sha1)), SignatureMalformed),
+        rejected(
+            "prefix sha1=",
+            gh_raw(std::slice::from_ref(&sha1)),
+            SignatureMalformed,
+        ),
         rejected(
             "prefix sha1= with the sha256 hex",
             gh_raw(&[prefixed("sha1=", hex)]),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use http::{HeaderMap, HeaderName};
 
-use super::{Pending, Reject, context_value, owned_text, single, single_text};
+use super::{Pending, Reject, Slot, context_value};
 use crate::KeyRing;
 use crate::Provider;
 use crate::event::{Details, Event, EventKind, GitHubDetails, GitHubEvent};
@@ -113,37 +113,42 @@ impl GitHub {
     pub(crate) fn begin(
         &self,
         headers: &HeaderMap,
-        context: &RejectionContext,
+        reject: &Reject<'_>,
     ) -> Result<Pending, Rejection> {
-        let reject = Reject(context);
         let r = |reason| reject.with(reason);
 
-        let event = single_text(headers, &EVENT)
+        let found = Found::scan(headers);
+
+        let event = found
+            .event
+            .text()
             .map_err(r)?
             .ok_or_else(|| r(Reason::EventMissing))?;
-        let signature = single(headers, &SIGNATURE)
+        let signature = found
+            .signature
+            .single()
             .map_err(r)?
             .ok_or_else(|| r(Reason::SignatureMissing))?;
         let expected = parse_signature(signature.as_bytes()).map_err(r)?;
 
-        let host = owned_text(headers, &ENTERPRISE_HOST).map_err(r)?;
-        let tenant = owned_text(headers, &TENANT).map_err(r)?;
+        let host = found.enterprise_host.owned().map_err(r)?;
+        let tenant = found.tenant.owned().map_err(r)?;
         let keys = self.keys_for(host.as_deref(), tenant.as_deref());
         let keys = keys.ok_or_else(|| r(Reason::UnknownInstance))?;
 
         let details = GitHubDetails {
-            installation_target_type: owned_text(headers, &TARGET_TYPE).map_err(r)?,
-            installation_target_id: owned_text(headers, &TARGET_ID).map_err(r)?,
-            enterprise_version: owned_text(headers, &ENTERPRISE_VERSION).map_err(r)?,
+            installation_target_type: found.target_type.owned().map_err(r)?,
+            installation_target_id: found.target_id.owned().map_err(r)?,
+            enterprise_version: found.enterprise_version.owned().map_err(r)?,
             enterprise_host: host.clone(),
             tenant: tenant.clone(),
         };
         let event = Event {
             kind: EventKind::GitHub(GitHubEvent::from_header(event)),
-            delivery: owned_text(headers, &DELIVERY).map_err(r)?,
-            hook_id: owned_text(headers, &HOOK_ID).map_err(r)?,
+            delivery: found.delivery.owned().map_err(r)?,
+            hook_id: found.hook_id.owned().map_err(r)?,
             instance: host.or(tenant),
-            key: "".into(),
+            key: super::unset_key(),
             details: Details::GitHub(details),
         };
         let proof = Proof::Mac(MacProof::new(keys.snapshot(), Expected::One(expected)));
@@ -154,6 +159,45 @@ impl GitHub {
         listed(&self.enterprise_hosts, host)
             .or_else(|| listed(&self.tenants, tenant))
             .or(self.default.as_ref())
+    }
+}
+
+/// The GitHub headers of a request, found in one pass over the map instead
+/// of one hashed lookup per name (the header stage reads nine).
+#[derive(Default)]
+struct Found<'a> {
+    event: Slot<'a>,
+    signature: Slot<'a>,
+    delivery: Slot<'a>,
+    hook_id: Slot<'a>,
+    target_type: Slot<'a>,
+    target_id: Slot<'a>,
+    enterprise_version: Slot<'a>,
+    enterprise_host: Slot<'a>,
+    tenant: Slot<'a>,
+}
+
+impl<'a> Found<'a> {
+    /// The names are the constants above, spelled out for `match` (a test
+    /// checks that they agree).
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut found = Self::default();
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "x-github-event" => &mut found.event,
+                "x-hub-signature-256" => &mut found.signature,
+                "x-github-delivery" => &mut found.delivery,
+                "x-github-hook-id" => &mut found.hook_id,
+                "x-github-hook-installation-target-type" => &mut found.target_type,
+                "x-github-hook-installation-target-id" => &mut found.target_id,
+                "x-github-enterprise-version" => &mut found.enterprise_version,
+                "x-github-enterprise-host" => &mut found.enterprise_host,
+                "x-github-tenant" => &mut found.tenant,
+                _ => continue,
+            };
+            slot.see(value);
+        }
+        found
     }
 }
 
@@ -200,4 +244,56 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
         .expect("HMAC-SHA256 accepts keys of any length");
     mac.update(body);
     format!("{PREFIX}{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Found::scan` matches on spelled-out names: each constant's header
+    /// must land in its own slot, and a repeat must be seen as one.
+    #[test]
+    fn scan_finds_every_header_by_its_constant() {
+        let names = [
+            EVENT,
+            SIGNATURE,
+            DELIVERY,
+            HOOK_ID,
+            TARGET_TYPE,
+            TARGET_ID,
+            ENTERPRISE_VERSION,
+            ENTERPRISE_HOST,
+            TENANT,
+        ];
+        let mut headers = HeaderMap::new();
+        for (i, name) in names.iter().enumerate() {
+            headers.insert(name.clone(), i.to_string().parse().unwrap());
+        }
+        let found = Found::scan(&headers);
+        let slots = [
+            found.event,
+            found.signature,
+            found.delivery,
+            found.hook_id,
+            found.target_type,
+            found.target_id,
+            found.enterprise_version,
+            found.enterprise_host,
+            found.tenant,
+        ];
+        for (i, slot) in slots.into_iter().enumerate() {
+            assert_eq!(
+                slot.text(),
+                Ok(Some(i.to_string().as_str())),
+                "{}",
+                names[i]
+            );
+        }
+
+        headers.append(DELIVERY, "again".parse().unwrap());
+        assert_eq!(
+            Found::scan(&headers).delivery.single(),
+            Err(Reason::HeaderDuplicated)
+        );
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName};
 
 use super::standard::{self, Clock, Window};
-use super::{Pending, Reject, context_value, owned_text, single, single_text};
+use super::{Pending, Reject, Slot, context_value};
 use crate::event::{Details, Event, EventKind, GitLabDetails, GitLabEvent};
 use crate::proof::{Proof, match_token};
 use crate::rejection::{Reason, Rejection, RejectionContext};
@@ -325,15 +325,17 @@ impl GitLab {
     pub(crate) fn begin(
         &self,
         headers: &HeaderMap,
-        context: &RejectionContext,
+        reject: &Reject<'_>,
     ) -> Result<Pending, Rejection> {
-        let reject = Reject(context);
         let r = |reason| reject.with(reason);
+        let found = Found::scan(headers);
 
-        let event = single_text(headers, &EVENT)
+        let event = found
+            .event
+            .text()
             .map_err(r)?
             .ok_or_else(|| r(Reason::EventMissing))?;
-        let instance = match single_text(headers, &INSTANCE).map_err(r)? {
+        let instance = match found.instance.text().map_err(r)? {
             Some(text) => {
                 Some(InstanceOrigin::parse(text).map_err(|_| r(Reason::InstanceMalformed))?)
             }
@@ -347,11 +349,11 @@ impl GitLab {
 
         let mut webhook_timestamp = None;
         let proof = match &keys.signing {
-            Some(signing) if standard::is_signed(headers) || !keys.accept_token_only => {
+            Some(signing) if found.standard.is_signed() || !keys.accept_token_only => {
                 let window = Window::new(self.tolerance, &self.clock);
-                let signed = standard::check_headers(signing, &window, headers, context)?;
-                if let (Some(tokens), Some(_)) = (&keys.token, headers.get(TOKEN)) {
-                    check_token(tokens, headers, &reject)?;
+                let signed = standard::check_headers(signing, &window, found.standard, reject)?;
+                if let (Some(tokens), false) = (&keys.token, matches!(found.token, Slot::Absent)) {
+                    check_token(tokens, found.token, reject)?;
                 }
                 let (_, timestamp, proof) = signed.into_parts();
                 webhook_timestamp = Some(timestamp);
@@ -359,18 +361,18 @@ impl GitLab {
             }
             _ => match &keys.token {
                 Some(tokens) => Proof::Proven {
-                    key: check_token(tokens, headers, &reject)?,
+                    key: check_token(tokens, found.token, reject)?,
                 },
                 // Only a signing key, and no signature: nothing proves it.
                 None => return Err(r(Reason::SignatureMissing)),
             },
         };
 
-        let webhook_id = owned_text(headers, &standard::ID).map_err(r)?;
-        let idempotency_key = owned_text(headers, &IDEMPOTENCY_KEY).map_err(r)?;
-        let event_uuid = owned_text(headers, &EVENT_UUID).map_err(r)?;
+        let webhook_id = found.standard.id.owned().map_err(r)?;
+        let idempotency_key = found.idempotency_key.owned().map_err(r)?;
+        let event_uuid = found.event_uuid.owned().map_err(r)?;
         let details = GitLabDetails {
-            webhook_uuid: owned_text(headers, &WEBHOOK_UUID).map_err(r)?,
+            webhook_uuid: found.webhook_uuid.owned().map_err(r)?,
             webhook_timestamp,
             webhook_id: webhook_id.clone(),
             idempotency_key: idempotency_key.clone(),
@@ -381,10 +383,47 @@ impl GitLab {
             delivery: webhook_id.or(idempotency_key).or(event_uuid),
             hook_id: details.webhook_uuid.clone(),
             instance: instance.map(|o| o.0),
-            key: "".into(),
+            key: super::unset_key(),
             details: Details::GitLab(details),
         };
         Ok(Pending { proof, event })
+    }
+}
+
+/// The GitLab headers of a request, found in one pass over the map instead
+/// of one hashed lookup per name (the header stage reads up to nine).
+#[derive(Default)]
+struct Found<'a> {
+    event: Slot<'a>,
+    instance: Slot<'a>,
+    token: Slot<'a>,
+    event_uuid: Slot<'a>,
+    webhook_uuid: Slot<'a>,
+    idempotency_key: Slot<'a>,
+    standard: standard::Found<'a>,
+}
+
+impl<'a> Found<'a> {
+    /// The names are the constants above, spelled out for `match` (a test
+    /// checks that they agree).
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut found = Self::default();
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "x-gitlab-event" => &mut found.event,
+                "x-gitlab-instance" => &mut found.instance,
+                "x-gitlab-token" => &mut found.token,
+                "x-gitlab-event-uuid" => &mut found.event_uuid,
+                "x-gitlab-webhook-uuid" => &mut found.webhook_uuid,
+                "idempotency-key" => &mut found.idempotency_key,
+                other => {
+                    found.standard.see(other, value);
+                    continue;
+                }
+            };
+            slot.see(value);
+        }
+        found
     }
 }
 
@@ -393,12 +432,66 @@ impl GitLab {
 /// a token may hold compares as sent.
 fn check_token(
     tokens: &KeyRing,
-    headers: &HeaderMap,
+    token: Slot<'_>,
     reject: &Reject<'_>,
 ) -> Result<std::sync::Arc<str>, Rejection> {
-    let token = single(headers, &TOKEN)
+    let token = token
+        .single()
         .map_err(|reason| reject.with(reason))?
         .ok_or_else(|| reject.with(Reason::TokenMissing))?;
     match_token(&tokens.snapshot(), token.as_bytes())
         .ok_or_else(|| reject.with(Reason::TokenMismatch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Found::scan` matches on spelled-out names: each constant's header
+    /// must land in its own slot.
+    #[test]
+    fn scan_finds_every_header_by_its_constant() {
+        let names = [
+            EVENT,
+            INSTANCE,
+            TOKEN,
+            EVENT_UUID,
+            WEBHOOK_UUID,
+            IDEMPOTENCY_KEY,
+            standard::ID,
+            standard::TIMESTAMP,
+            standard::SIGNATURE,
+        ];
+        let mut headers = HeaderMap::new();
+        for (i, name) in names.iter().enumerate() {
+            headers.insert(name.clone(), i.to_string().parse().unwrap());
+        }
+        let found = Found::scan(&headers);
+        let slots = [
+            found.event,
+            found.instance,
+            found.token,
+            found.event_uuid,
+            found.webhook_uuid,
+            found.idempotency_key,
+            found.standard.id,
+            found.standard.timestamp,
+            found.standard.signature,
+        ];
+        for (i, slot) in slots.into_iter().enumerate() {
+            assert_eq!(
+                slot.text(),
+                Ok(Some(i.to_string().as_str())),
+                "{}",
+                names[i]
+            );
+        }
+        assert!(found.standard.is_signed());
+
+        headers.append(TOKEN, "again".parse().unwrap());
+        assert_eq!(
+            Found::scan(&headers).token.single(),
+            Err(Reason::HeaderDuplicated)
+        );
+    }
 }

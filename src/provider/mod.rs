@@ -57,26 +57,99 @@ pub(crate) fn single_text<'a>(
     }
 }
 
+/// The key label of an event whose proof is still pending: one shared empty
+/// label, so that the header stage allocates none per request.
+pub(crate) fn unset_key() -> std::sync::Arc<str> {
+    static UNSET: std::sync::LazyLock<std::sync::Arc<str>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::from(""));
+    UNSET.clone()
+}
+
+/// A header found by a provider's one-pass scan over the header map: absent,
+/// present once, or repeated. Reads like [`single`], without hashing the
+/// header name once per lookup.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) enum Slot<'a> {
+    #[default]
+    Absent,
+    One(&'a HeaderValue),
+    Repeated,
+}
+
+impl<'a> Slot<'a> {
+    /// Records one more value of the header.
+    pub(crate) fn see(&mut self, value: &'a HeaderValue) {
+        *self = match self {
+            Self::Absent => Self::One(value),
+            _ => Self::Repeated,
+        };
+    }
+
+    /// As [`single`].
+    pub(crate) fn single(self) -> Result<Option<&'a HeaderValue>, Reason> {
+        match self {
+            Self::Absent => Ok(None),
+            Self::Repeated => Err(Reason::HeaderDuplicated),
+            Self::One(v) if v.len() > MAX_HEADER_LEN => Err(Reason::HeaderMalformed),
+            Self::One(v) => Ok(Some(v)),
+        }
+    }
+
+    /// As [`single_text`].
+    pub(crate) fn text(self) -> Result<Option<&'a str>, Reason> {
+        match self.single()? {
+            None => Ok(None),
+            Some(v) => v.to_str().map(Some).map_err(|_| Reason::HeaderMalformed),
+        }
+    }
+
+    /// As [`owned_text`].
+    pub(crate) fn owned(self) -> Result<Option<String>, Reason> {
+        Ok(self.text()?.map(str::to_owned))
+    }
+}
+
 /// Like [`single_text`], owned, for the event.
+#[allow(dead_code)] // the built-in providers read theirs through `Slot::owned`
 pub(crate) fn owned_text(headers: &HeaderMap, name: &HeaderName) -> Result<Option<String>, Reason> {
     Ok(single_text(headers, name)?.map(str::to_owned))
 }
 
 /// A header's first value, leniently, cut short, for log context only.
 pub(crate) fn context_value(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    let value = headers.get(name)?.to_str().ok()?;
+    Some(clip(headers.get(name)?.to_str().ok()?))
+}
+
+/// A value cut short for log context.
+pub(crate) fn clip(value: &str) -> String {
     let mut end = value.len().min(MAX_CONTEXT_LEN);
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    Some(value[..end].to_owned())
+    value[..end].to_owned()
 }
 
-/// Builds rejections that carry the context gathered so far.
-pub(crate) struct Reject<'a>(pub(crate) &'a RejectionContext);
+/// Builds rejections that carry the provider's context, read from the
+/// headers only when a rejection is built: an accepted delivery pays for no
+/// context.
+#[derive(Clone, Copy)]
+pub(crate) struct Reject<'a> {
+    headers: &'a HeaderMap,
+    context: fn(&HeaderMap) -> RejectionContext,
+}
 
-impl Reject<'_> {
+impl<'a> Reject<'a> {
+    /// Rejections with the context `context` reads from `headers`.
+    pub(crate) fn new(headers: &'a HeaderMap, context: fn(&HeaderMap) -> RejectionContext) -> Self {
+        Self { headers, context }
+    }
+
+    /// Rejections with no context.
+    pub(crate) fn without_context(headers: &'a HeaderMap) -> Self {
+        Self::new(headers, |_| RejectionContext::default())
+    }
+
     pub(crate) fn with(&self, reason: Reason) -> Rejection {
-        Rejection::with_context(reason, self.0)
+        Rejection::with_owned_context(reason, (self.context)(self.headers))
     }
 }

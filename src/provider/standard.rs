@@ -8,11 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Reject, single, single_text};
+use super::{Reject, Slot};
 use crate::proof::{Expected, MacProof};
-use crate::rejection::{Reason, Rejection, RejectionContext};
+use crate::rejection::{Reason, Rejection};
 use crate::{KeyRing, Secret, SecretError};
 
 /// `webhook-id`: the message id, stable across retries.
@@ -282,7 +282,12 @@ impl StandardWebhooks {
     /// Checks the headers; the body is fed to the returned verification.
     pub fn begin(&self, headers: &HeaderMap) -> Result<StandardVerification, Rejection> {
         let window = Window::new(self.tolerance, &self.clock);
-        check_headers(&self.keys, &window, headers, &RejectionContext::default())
+        check_headers(
+            &self.keys,
+            &window,
+            Found::scan(headers),
+            &Reject::without_context(headers),
+        )
     }
 
     /// Verifies a whole message.
@@ -312,9 +317,41 @@ impl Window {
     }
 }
 
-/// Whether the headers carry a Standard Webhooks signature.
-pub(crate) fn is_signed(headers: &HeaderMap) -> bool {
-    headers.contains_key(SIGNATURE)
+/// The Standard Webhooks headers of a request, found by a one-pass scan.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Found<'a> {
+    pub(crate) id: Slot<'a>,
+    pub(crate) timestamp: Slot<'a>,
+    pub(crate) signature: Slot<'a>,
+}
+
+impl<'a> Found<'a> {
+    /// Records the header `name` when it is one of ours; `false` when not.
+    /// The names are [`ID`], [`TIMESTAMP`] and [`SIGNATURE`], spelled out
+    /// for `match` (a test checks that they agree).
+    pub(crate) fn see(&mut self, name: &str, value: &'a HeaderValue) -> bool {
+        let slot = match name {
+            "webhook-id" => &mut self.id,
+            "webhook-timestamp" => &mut self.timestamp,
+            "webhook-signature" => &mut self.signature,
+            _ => return false,
+        };
+        slot.see(value);
+        true
+    }
+
+    pub(crate) fn scan(headers: &'a HeaderMap) -> Self {
+        let mut found = Self::default();
+        for (name, value) in headers {
+            found.see(name.as_str(), value);
+        }
+        found
+    }
+
+    /// Whether the request carries a Standard Webhooks signature.
+    pub(crate) fn is_signed(&self) -> bool {
+        !matches!(self.signature, Slot::Absent)
+    }
 }
 
 /// The header stage of a Standard Webhooks delivery: the id, the timestamp
@@ -322,19 +359,25 @@ pub(crate) fn is_signed(headers: &HeaderMap) -> bool {
 pub(crate) fn check_headers(
     keys: &KeyRing,
     window: &Window,
-    headers: &HeaderMap,
-    context: &RejectionContext,
+    found: Found<'_>,
+    reject: &Reject<'_>,
 ) -> Result<StandardVerification, Rejection> {
-    let reject = Reject(context);
     let r = |reason| reject.with(reason);
 
-    let signature = single(headers, &SIGNATURE)
+    // A repeated or oversized signature header is a malformed signature.
+    let signature = found
+        .signature
+        .single()
         .map_err(|_| r(Reason::SignatureMalformed))?
         .ok_or_else(|| r(Reason::SignatureMissing))?;
-    let id = single_text(headers, &ID)
+    let id = found
+        .id
+        .text()
         .map_err(r)?
         .ok_or_else(|| r(Reason::SignatureMalformed))?;
-    let timestamp_text = single_text(headers, &TIMESTAMP)
+    let timestamp_text = found
+        .timestamp
+        .text()
         .map_err(r)?
         .ok_or_else(|| r(Reason::TimestampMissing))?;
     let timestamp = parse_timestamp(timestamp_text).map_err(r)?;
