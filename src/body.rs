@@ -71,8 +71,9 @@ impl Body for VerifiedBody {
 }
 
 pin_project! {
-    /// The layer's response body: the inner service's, unchanged, or a
-    /// rejection's short plain-text body.
+    /// The response body of the crate's layers: the inner service's,
+    /// unchanged, or the layer's own short plain-text answer (a rejection;
+    /// from the dedup layer, also `duplicate delivery`).
     pub struct ResponseBody<B> {
         #[pin]
         kind: Kind<B>,
@@ -102,7 +103,9 @@ impl<B> ResponseBody<B> {
         }
     }
 
-    /// Whether this is a rejection's body, not the inner service's.
+    /// Whether the layer answered itself instead of handing the request on:
+    /// a rejection, or with the dedup layer (feature `dedup`) a
+    /// duplicate or a store outage. `false` for the inner service's body.
     pub fn is_rejection(&self) -> bool {
         matches!(self.kind, Kind::Rejection { .. })
     }

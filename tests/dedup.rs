@@ -456,7 +456,7 @@ async fn requests_without_event_or_delivery_id_pass_through_untouched() {
             .oneshot(Request::new("same".to_owned()))
             .await
             .unwrap();
-        assert!(!response.body().is_answer());
+        assert!(!response.body().is_rejection());
         assert_eq!(
             response.into_body().collect().await.unwrap().to_bytes(),
             "same"

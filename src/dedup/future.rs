@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use pin_project_lite::pin_project;
 use tower_service::Service;
@@ -225,7 +226,7 @@ where
 }
 
 fn answer<B>(status: StatusCode, text: &'static str) -> Response<DedupBody<B>> {
-    let mut response = Response::new(DedupBody::answer(text));
+    let mut response = Response::new(DedupBody::rejection(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

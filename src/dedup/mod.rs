@@ -75,7 +75,6 @@
 //!     );
 //! ```
 
-mod body;
 mod future;
 mod key;
 mod layer;
@@ -85,7 +84,12 @@ mod redis;
 mod service;
 mod store;
 
-pub use body::DedupBody;
+/// The response body of [`DedupService`]: the inner service's body,
+/// unchanged, or the layer's own plain-text answer (`duplicate delivery`, or
+/// the 503 of a store outage), for which
+/// [`is_rejection`](crate::ResponseBody::is_rejection) is `true`. The same
+/// type as the verifying layer's [`ResponseBody`](crate::ResponseBody).
+pub type DedupBody<B> = crate::ResponseBody<B>;
 pub use future::ResponseFuture;
 pub use key::DeliveryKey;
 pub use layer::{DEFAULT_LEASE, DEFAULT_TTL, DedupLayer, FailurePolicy};
