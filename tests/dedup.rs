@@ -507,46 +507,10 @@ impl DeliveryStore for DownStore {
     }
 }
 
-/// Captures the log output of the current thread.
-///
-/// Every test that reaches the layer's WARN events must capture: tracing
-/// caches a callsite's interest globally, and while only one scoped
-/// subscriber exists it computes it from the *current thread's* subscriber,
-/// so a first hit on a thread without one would mute it for all tests.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let logs = self.clone();
-        tracing::subscriber::set_default(
-            tracing_subscriber::fmt()
-                .with_ansi(false)
-                .with_max_level(tracing::Level::INFO)
-                .with_writer(move || logs.clone())
-                .finish(),
-        )
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 #[tokio::test]
 async fn store_down_fail_open_processes_with_one_warning_each() {
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let inner = Handler::new(Plan::Ok);
     let app = github_stack(
         DedupLayer::new(DownStore).failure_policy(FailurePolicy::FailOpen),
@@ -578,8 +542,8 @@ async fn store_down_fail_open_processes_with_one_warning_each() {
 
 #[tokio::test]
 async fn store_down_fail_closed_answers_503_with_one_warning_each() {
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let inner = Handler::new(Plan::Ok);
     let app = github_stack(
         DedupLayer::new(DownStore).failure_policy(FailurePolicy::FailClosed),

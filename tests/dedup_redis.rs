@@ -12,7 +12,6 @@ mod server_dedup;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -334,47 +333,6 @@ impl Drop for OwnRedis {
     }
 }
 
-/// Captures the log output of the current thread.
-///
-/// Every test that reaches the layer's WARN events must capture: tracing
-/// caches a callsite's interest globally, and while only one scoped
-/// subscriber exists it computes it from the *current thread's* subscriber,
-/// so a first hit on a thread without one would mute it for all tests.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let logs = self.clone();
-        tracing::subscriber::set_default(
-            tracing_subscriber::fmt()
-                .with_ansi(false)
-                .with_max_level(tracing::Level::WARN)
-                .with_writer(move || logs.clone())
-                .finish(),
-        )
-    }
-
-    /// Takes the WARN lines logged so far.
-    fn take_warnings(&self) -> Vec<String> {
-        let text = String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap();
-        text.lines()
-            .filter(|l| l.contains("WARN"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 type Answer = (StatusCode, String);
 type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Answer>>>;
 
@@ -430,8 +388,8 @@ const TIMEOUT: Duration = Duration::from_millis(300);
 #[ignore = "needs redis-server on PATH: run by .ci/steps/10-redis.sh"]
 async fn redis_stopped_fail_open_processes_every_delivery_with_one_warning() {
     let mut redis = OwnRedis::start();
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let store = RedisStore::connect(&redis.url())
         .await
         .unwrap()
@@ -488,8 +446,8 @@ async fn redis_stopped_fail_open_processes_every_delivery_with_one_warning() {
 #[ignore = "needs redis-server on PATH: run by .ci/steps/10-redis.sh"]
 async fn redis_stopped_fail_closed_answers_503_with_one_warning() {
     let mut redis = OwnRedis::start();
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let store = RedisStore::connect(&redis.url())
         .await
         .unwrap()
@@ -552,8 +510,8 @@ async fn redis_stopped_fail_closed_answers_503_with_one_warning() {
 #[ignore = "needs redis-server on PATH: run by .ci/steps/10-redis.sh"]
 async fn a_hung_redis_is_cut_off_by_the_timeout() {
     let redis = OwnRedis::start();
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let store = RedisStore::connect(&redis.url())
         .await
         .unwrap()
@@ -644,8 +602,8 @@ async fn the_example_server_module_uses_redis_when_redis_url_is_set() {
 async fn a_lazy_store_starts_while_redis_is_down_and_connects_when_it_is_up() {
     let mut redis = OwnRedis::start();
     redis.stop();
-    let logs = Logs::default();
-    let _guard = logs.capture();
+    let logs = common::CapturedLogs::default();
+    let _guard = logs.install();
     let store = RedisStore::lazy(&redis.url()).unwrap().timeout(TIMEOUT);
     let (send, calls) = in_process(store.clone(), FailurePolicy::FailClosed);
     assert_eq!(
