@@ -22,22 +22,14 @@ use tower::ServiceBuilder;
 use tower_webhooks::payload::{Payload, PayloadError, github, gitlab};
 use tower_webhooks::test_util::{GitHubDelivery, GitLabDelivery};
 use tower_webhooks::{
-    Event, EventKind, GitHub, GitHubEvent, GitLab, GitLabEvent, KeyRing, Secret, VerifiedBody,
-    Verifier, Webhook, WebhookLayer,
+    Event, EventKind, GitHubEvent, GitLabEvent, VerifiedBody, Webhook, WebhookLayer,
 };
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 const GITLAB_TOKEN: &str = "gitlab secret token";
 
 fn layer() -> WebhookLayer {
-    let verifier = Verifier::builder()
-        .github(GitHub::new(KeyRing::single(
-            Secret::new(GITHUB_SECRET).unwrap(),
-        )))
-        .gitlab(GitLab::new().default_keys(KeyRing::single(Secret::new(GITLAB_TOKEN).unwrap())))
-        .build()
-        .unwrap();
-    WebhookLayer::new(verifier)
+    common::layer_for_both(GITHUB_SECRET, GITLAB_TOKEN)
 }
 
 /// What the inner service saw: the event, the payload from the extensions,

@@ -16,22 +16,14 @@ use tower::ServiceBuilder;
 use tower_webhooks::payload::{Payload, github, gitlab};
 use tower_webhooks::test_util::{GitHubDelivery, GitLabDelivery};
 use tower_webhooks::{
-    Event, EventRouter, GitHub, GitHubEvent, GitLab, GitLabEvent, KeyRing, Route, Secret,
-    VerifiedBody, Verifier, Webhook, WebhookLayer,
+    Event, EventRouter, GitHubEvent, GitLabEvent, Route, VerifiedBody, Webhook, WebhookLayer,
 };
 
 const GITHUB_SECRET: &str = "router secret";
 const GITLAB_TOKEN: &str = "router token";
 
 fn layer() -> WebhookLayer {
-    let verifier = Verifier::builder()
-        .github(GitHub::new(KeyRing::single(
-            Secret::new(GITHUB_SECRET).unwrap(),
-        )))
-        .gitlab(GitLab::new().default_keys(KeyRing::single(Secret::new(GITLAB_TOKEN).unwrap())))
-        .build()
-        .unwrap();
-    WebhookLayer::new(verifier)
+    common::layer_for_both(GITHUB_SECRET, GITLAB_TOKEN)
 }
 
 fn github_request(event: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {

@@ -18,6 +18,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower_webhooks::{Event, VerifiedBody};
 
+/// A layer accepting both providers on one route: GitHub with
+/// `github_secret`, GitLab's default instance with `gitlab_token`.
+pub fn layer_for_both(github_secret: &str, gitlab_token: &str) -> tower_webhooks::WebhookLayer {
+    use tower_webhooks::{GitHub, GitLab, KeyRing, Secret, Verifier, WebhookLayer};
+    let ring = |secret: &str| KeyRing::single(Secret::new(secret).unwrap());
+    let verifier = Verifier::builder()
+        .github(GitHub::new(ring(github_secret)))
+        .gitlab(GitLab::new().default_keys(ring(gitlab_token)))
+        .build()
+        .unwrap();
+    WebhookLayer::new(verifier)
+}
+
 /// The `shared/` folder beside the repository (or `TOWER_WEBHOOKS_SHARED`).
 /// Panics with a clear message when it is missing: these tests need it.
 pub fn shared() -> PathBuf {
