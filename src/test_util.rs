@@ -24,7 +24,10 @@ use http_body_util::Full;
 use crate::provider::{github, gitlab, standard};
 
 /// A GitHub delivery: event, body, and the secret to sign it with.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the event, the body length and whether it is signed,
+/// never the secret.
+#[derive(Clone)]
 pub struct GitHubDelivery {
     event: String,
     body: Bytes,
@@ -104,7 +107,10 @@ impl GitHubDelivery {
 }
 
 /// A GitLab delivery: event, body, and its token and/or signing key.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the event, the body length and which credentials it
+/// carries, never the token or the key.
+#[derive(Clone)]
 pub struct GitLabDelivery {
     event: String,
     body: Bytes,
@@ -224,4 +230,32 @@ fn build_request(headers: HeaderMap, body: Bytes) -> Request<Full<Bytes>> {
     *request.method_mut() = Method::POST;
     *request.headers_mut() = headers;
     request
+}
+
+/// The names of the extra headers, not their values (one may be a token).
+fn header_names(headers: &HeaderMap) -> Vec<&str> {
+    headers.keys().map(|name| name.as_str()).collect()
+}
+
+impl std::fmt::Debug for GitHubDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubDelivery")
+            .field("event", &self.event)
+            .field("body_len", &self.body.len())
+            .field("signed", &self.secret.is_some())
+            .field("extra_headers", &header_names(&self.headers))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for GitLabDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitLabDelivery")
+            .field("event", &self.event)
+            .field("body_len", &self.body.len())
+            .field("token", &self.token.is_some())
+            .field("signed", &self.signing.is_some())
+            .field("extra_headers", &header_names(&self.headers))
+            .finish()
+    }
 }

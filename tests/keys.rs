@@ -415,3 +415,37 @@ fn secrets_fail_closed_and_never_print() {
         tower_webhooks::ConfigError::GitLabWithoutKeys
     );
 }
+
+/// Whether `printed` shows `secret`, as text or as a `Debug` byte list.
+fn shows(printed: &str, secret: &str) -> bool {
+    let bytes = format!("{:?}", secret.as_bytes());
+    printed.contains(secret) || printed.contains(bytes.trim_matches(['[', ']']))
+}
+
+#[test]
+fn test_deliveries_never_print_their_credentials() {
+    let github = GitHubDelivery::new("push", "{}").secret("github-secret-value");
+    let printed = format!("{github:?}");
+    assert!(printed.contains("signed: true"), "{printed}");
+    assert!(!shows(&printed, "github-secret-value"), "{printed}");
+
+    let gitlab = GitLabDelivery::new("Push Hook", "{}")
+        .token("gitlab-token-value")
+        .signed(b"signing-key-bytes", "msg_1", 1_700_000_000)
+        .header(
+            http::HeaderName::from_static("x-extra"),
+            "extra-header-value",
+        );
+    let printed = format!("{gitlab:?}");
+    assert!(
+        printed.contains("token: true") && printed.contains("x-extra"),
+        "{printed}"
+    );
+    for secret in [
+        "gitlab-token-value",
+        "signing-key-bytes",
+        "extra-header-value",
+    ] {
+        assert!(!shows(&printed, secret), "{printed}");
+    }
+}
